@@ -1,0 +1,35 @@
+//! The runtime of [`memo`](https://docs.rs/memo): the caches, tables and
+//! counters behind `#[memoize]`, `#[precompute]` and `#[counted]`, and the
+//! [`Stats`] and [`Report`] they feed.
+//!
+//! Users depend on the `memo` facade; this crate's public items are re-exported
+//! there. Everything under [`__private`] is for generated code only.
+
+mod counters;
+mod function;
+mod lookup;
+mod memoize;
+mod registry;
+mod report;
+mod stats;
+mod store;
+mod table;
+
+pub use report::{report, Report};
+pub use stats::{Kind, Stats};
+
+/// What the generated code calls. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::counters::LocalCounts;
+    pub use crate::function::{Function, Info};
+    pub use crate::lookup::{Lookup, Owned};
+    pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss, Probe};
+    pub use crate::registry::Registration;
+    pub use crate::stats::Kind;
+    pub use crate::table::Table;
+    pub use core::any::type_name;
+    pub use core::time::Duration;
+    pub use inventory;
+    pub use std::thread_local;
+}

@@ -1,0 +1,69 @@
+//! The snapshot of one instrumented function's counters.
+
+use std::time::Duration;
+
+/// Which attribute instrumented a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `#[memoize]`: a cache in front of the body.
+    Memoize,
+    /// `#[precompute]`: a table of every result in the domain.
+    Precompute,
+    /// `#[counted]`: counters only.
+    Counted,
+}
+
+impl Kind {
+    /// The attribute's name, as the report prints it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Memoize => "memoize",
+            Kind::Precompute => "precompute",
+            Kind::Counted => "counted",
+        }
+    }
+}
+
+/// A snapshot of one function's counters.
+///
+/// Whenever no call is in flight, `calls == hits + misses`, exactly, under any
+/// number of threads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// `module_path!()` + `"::"` + the function's name (`"Type::"` before it for methods).
+    pub name: &'static str,
+    /// Which attribute instrumented the function.
+    pub kind: Kind,
+    /// Every call since the start or the last `clear()`.
+    pub calls: u64,
+    /// Calls answered without running the body.
+    pub hits: u64,
+    /// Executions of the body through this call path.
+    pub misses: u64,
+    /// Entries held now: cached results, or the table length for `#[precompute]`.
+    pub entries: usize,
+    /// Entries dropped to make room (`capacity`); expired entries are not evictions.
+    pub evictions: u64,
+    /// The `capacity` option, if any.
+    pub capacity: Option<usize>,
+    /// The `ttl` option, if any.
+    pub ttl: Option<Duration>,
+    /// Whether each thread has a cache of its own (`thread_local`).
+    pub thread_local: bool,
+}
+
+impl Stats {
+    /// `hits / calls`, or 0 before the first call.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)] // a ratio for people to read
+    pub fn hit_rate(&self) -> f64 {
+        if self.calls == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.calls as f64
+        }
+    }
+}
