@@ -84,10 +84,13 @@ impl Counters {
 
     pub(crate) fn register(&self) -> Arc<Slot> {
         let slot = Arc::new(Slot::default());
-        self.lock().get_or_insert_with(Inner::default).live.push(Live {
-            slot: Arc::clone(&slot),
-            base: Totals::default(),
-        });
+        self.lock()
+            .get_or_insert_with(Inner::default)
+            .live
+            .push(Live {
+                slot: Arc::clone(&slot),
+                base: Totals::default(),
+            });
         slot
     }
 
@@ -111,7 +114,12 @@ impl Counters {
         let mut entries = 0;
         for live in &inner.live {
             sum.add(Totals::read(&live.slot), live.base);
-            if live.slot.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            if live
+                .slot
+                .generation
+                .load(std::sync::atomic::Ordering::Acquire)
+                == generation
+            {
                 entries += live.slot.entries.load(Relaxed);
             }
         }
@@ -163,6 +171,13 @@ impl LocalCounts {
             bump(&self.slot.evictions, n);
         }
     }
+}
+
+/// Counts one call of a `#[counted]` function. A call from a thread-local
+/// destructor, after this thread's counters are gone, is not counted.
+#[inline]
+pub fn count(local: &'static std::thread::LocalKey<LocalCounts>) {
+    let _ = local.try_with(LocalCounts::miss);
 }
 
 impl Drop for LocalCounts {

@@ -125,12 +125,18 @@ impl Function {
     }
 
     /// Completes a method's name with its type's, once.
-    #[cold]
+    #[inline]
     pub fn name_method(&self, type_name: fn() -> &'static str) {
+        if self.method_name.get().is_none() {
+            self.name_method_slow(type_name);
+        }
+    }
+
+    #[cold]
+    fn name_method_slow(&self, type_name: fn() -> &'static str) {
         if let Some(method) = self.info.method {
-            self.method_name.get_or_init(|| {
-                Box::leak(format!("{}::{method}", type_name()).into_boxed_str())
-            });
+            self.method_name
+                .get_or_init(|| Box::leak(format!("{}::{method}", type_name()).into_boxed_str()));
         }
     }
 
@@ -156,7 +162,12 @@ impl Function {
         V: Send + 'static,
     {
         self.shared
-            .get_or_init(|| Box::new(Mutex::new(Store::<K, V>::new(self.info.capacity, self.info.ttl))))
+            .get_or_init(|| {
+                Box::new(Mutex::new(Store::<K, V>::new(
+                    self.info.capacity,
+                    self.info.ttl,
+                )))
+            })
             .as_any()
             .downcast_ref()
             .expect("memo: a function's key and value types never change")

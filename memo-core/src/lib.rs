@@ -5,6 +5,7 @@
 //! Users depend on the `memo` facade; this crate's public items are re-exported
 //! there. Everything under [`__private`] is for generated code only.
 
+mod checks;
 mod counters;
 mod function;
 mod lookup;
@@ -21,15 +22,19 @@ pub use stats::{Kind, Stats};
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::counters::LocalCounts;
+    pub use crate::checks::{assert_key, assert_value};
+    pub use crate::counters::{count, LocalCounts};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
-    pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss, Probe};
+    pub use crate::memoize::{
+        always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss, Probe,
+    };
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
     pub use crate::table::Table;
     pub use core::any::type_name;
     pub use core::time::Duration;
     pub use inventory;
+    pub use std::borrow::ToOwned;
     pub use std::thread_local;
 }

@@ -107,7 +107,9 @@ where
             let shared = lock(self.function.shared::<K, V>()).get(&query).cloned();
             if let Some(value) = shared {
                 if self.mode == Mode::Replicated {
-                    self.store.borrow_mut().insert(query.into_key(), value.clone());
+                    self.store
+                        .borrow_mut()
+                        .insert(query.into_key(), value.clone());
                 }
                 self.counts.hit();
                 return Probe::Hit(value);

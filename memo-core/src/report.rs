@@ -15,7 +15,9 @@ pub struct Report {
 /// program, called or not.
 #[must_use]
 pub fn report() -> Report {
-    let mut rows: Vec<Stats> = registry::functions().map(crate::function::Function::stats).collect();
+    let mut rows: Vec<Stats> = registry::functions()
+        .map(crate::function::Function::stats)
+        .collect();
     rows.sort_by(|a, b| a.name.cmp(b.name));
     Report { rows }
 }
@@ -54,7 +56,14 @@ impl<'a> IntoIterator for &'a Report {
 }
 
 const HEADERS: [&str; 8] = [
-    "function", "kind", "calls", "hits", "misses", "hit rate", "entries", "evictions",
+    "function",
+    "kind",
+    "calls",
+    "hits",
+    "misses",
+    "hit rate",
+    "entries",
+    "evictions",
 ];
 
 fn cells(s: &Stats) -> [String; 8] {

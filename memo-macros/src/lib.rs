@@ -1,1 +1,32 @@
-//! Procedural macros of memo.
+//! The procedural macros of [`memo`](https://docs.rs/memo): `#[memoize]`,
+//! `#[precompute]` and `#[counted]`. Use them through the `memo` crate.
+//!
+//! The pipeline, one module per stage: [`options`] parses the attribute's
+//! arguments, [`model`] reads the function and checks what every attribute
+//! needs, and `expand` writes the code.
+
+mod errors;
+mod expand;
+mod kw;
+mod model;
+mod options;
+
+use proc_macro::TokenStream;
+
+/// Caches a function's results; see the `memo` crate.
+#[proc_macro_attribute]
+pub fn memoize(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::run(options::Attr::Memoize, args.into(), item.into()).into()
+}
+
+/// Backs a function over small integer ranges with a table; see the `memo` crate.
+#[proc_macro_attribute]
+pub fn precompute(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::run(options::Attr::Precompute, args.into(), item.into()).into()
+}
+
+/// Counts a function's calls; see the `memo` crate.
+#[proc_macro_attribute]
+pub fn counted(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::run(options::Attr::Counted, args.into(), item.into()).into()
+}

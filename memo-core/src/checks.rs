@@ -1,0 +1,18 @@
+//! Bound checks the macros emit at the user's types, so that a missing `Hash`
+//! or `Clone` is reported on the parameter that lacks it.
+
+use std::borrow::ToOwned;
+use std::hash::Hash;
+
+/// A parameter type that can be part of a cache key (its owned form is stored).
+#[inline(always)]
+pub fn assert_key<T>()
+where
+    T: ?Sized + ToOwned + Hash + Eq,
+    T::Owned: Hash + Eq + Send + 'static,
+{
+}
+
+/// A return type that a cache can hand out again.
+#[inline(always)]
+pub fn assert_value<V: Clone + Send + 'static>() {}

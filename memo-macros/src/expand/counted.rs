@@ -1,0 +1,51 @@
+//! `#[counted]`: the function unchanged, plus one per-thread counter bump.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::common::{self, InfoFields};
+use crate::model::Func;
+use crate::options::Options;
+
+// Input:  fn fib(n: u64) -> u64 { body }
+// Output: fn fib(n: u64) -> u64 {
+//             thread_local! { static __MEMO_COUNTS: LocalCounts = fib::__MEMO.local_counts(); }
+//             count(&__MEMO_COUNTS);
+//             body
+//         }
+//         mod fib { static __MEMO; fn stats(); fn clear() }
+pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
+    let root = common::root(options);
+    let site = common::site(
+        &root,
+        func,
+        &InfoFields::plain(quote!(Counted)),
+        &TokenStream::new(),
+    );
+    let common::Site {
+        state,
+        in_body,
+        companion,
+    } = &site;
+    let counts = common::thread_local_ident("COUNTS");
+    let name_method = common::name_method(&root, func, state);
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &func.item;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #in_body
+            #root::__private::thread_local! {
+                static #counts: #root::__private::LocalCounts = #state.local_counts();
+            }
+            #root::__private::count(&#counts);
+            #name_method
+            #block
+        }
+        #companion
+    }
+}

@@ -1,0 +1,137 @@
+//! `#[memoize]`: probe the cache with the borrowed arguments; on a miss, run the
+//! body (as a closure, so `return` and `?` keep their meaning) and store the result.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::common::{self, InfoFields};
+use crate::model::{Func, Pass};
+use crate::options::Options;
+
+// Input:  fn f(n: u64, s: &str) -> R { body }
+// Output: fn f(n: u64, s: &str) -> R {
+//             thread_local! { static __MEMO_LOCAL: Local<(u64, <str as ToOwned>::Owned), R> = Local::new(&f::__MEMO); }
+//             let miss = match lookup(&__MEMO_LOCAL, (&n, s)) { Hit(v) => return v, Miss(m) => m };
+//             fill(&__MEMO_LOCAL, miss, move || -> R { body }, always)
+//         }
+//         mod f { static __MEMO; fn stats(); fn clear() }
+pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
+    let root = common::root(options);
+    let info = InfoFields {
+        capacity: options.capacity,
+        ttl_ms: options.ttl,
+        thread_local: options.thread_local,
+        ..InfoFields::plain(quote!(Memoize))
+    };
+    let site = common::site(&root, func, &info, &TokenStream::new());
+    let common::Site {
+        state,
+        in_body,
+        companion,
+    } = &site;
+    let local = common::thread_local_ident("LOCAL");
+    let output = func
+        .output
+        .as_ref()
+        .map_or_else(|| quote!(()), |ty| quote!(#ty));
+    let query = query(&root, options, func);
+    // Key types the macro can name go in a typed thread-local; `Self` and the
+    // type of a `key` expression cannot be named in a `static`, so those use
+    // an erased one, typed on first use.
+    let local_decl = if func.in_impl() || options.key.is_some() {
+        quote! {
+            #root::__private::thread_local! {
+                static #local: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
+            }
+        }
+    } else {
+        let key_types = func.params.iter().map(|p| match &p.pass {
+            Pass::Owned => {
+                let ty = &p.ty;
+                quote!(#ty)
+            }
+            Pass::Borrowed(referent) => {
+                quote!(<#referent as #root::__private::ToOwned>::Owned)
+            }
+        });
+        quote! {
+            #root::__private::thread_local! {
+                static #local: #root::__private::Local<(#(#key_types,)*), #output> = #root::__private::Local::new(&#state);
+            }
+        }
+    };
+    let asserts = bound_checks(&root, options, func);
+    let cacheable = if func.returns_result {
+        quote!(#root::__private::is_ok)
+    } else {
+        quote!(#root::__private::always)
+    };
+    let name_method = common::name_method(&root, func, state);
+    let miss = common::local("__memo_miss");
+    let value = common::local("__memo_value");
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &func.item;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #in_body
+            #local_decl
+            #asserts
+            let #miss = match #root::__private::lookup(&#local, #query) {
+                #root::__private::Probe::Hit(#value) => return #value,
+                #root::__private::Probe::Miss(#miss) => #miss,
+            };
+            #name_method
+            #root::__private::fill(&#local, #miss, move || -> #output #block, #cacheable)
+        }
+        #companion
+    }
+}
+
+// Input:  &self, n: u64, s: &str          (or `key = EXPR`)
+// Output: (self, &n, s,)                   (or `Owned(EXPR)`)
+fn query(root: &TokenStream, options: &Options, func: &Func) -> TokenStream {
+    if let Some(key) = &options.key {
+        return quote_spanned!(key.span()=> #root::__private::Owned(#key));
+    }
+    let receiver = func.receiver.as_ref().map(|r| {
+        if r.by_ref {
+            quote!(self,)
+        } else {
+            quote!(&self,)
+        }
+    });
+    let params = func.params.iter().map(|p| {
+        let name = &p.name;
+        match p.pass {
+            Pass::Owned => quote!(&#name),
+            Pass::Borrowed(_) => quote!(#name),
+        }
+    });
+    quote!((#receiver #(#params,)*))
+}
+
+// Input:  n: Foo, s: &Bar -> R
+// Output: assert_key::<Foo>(); assert_key::<Bar>(); assert_value::<R>();
+//         each spanned at the type, so "`Foo: Hash` is not satisfied" points there.
+fn bound_checks(root: &TokenStream, options: &Options, func: &Func) -> TokenStream {
+    let mut checks = TokenStream::new();
+    if options.key.is_none() {
+        for param in &func.params {
+            let ty = match &param.pass {
+                Pass::Owned => &param.ty,
+                Pass::Borrowed(referent) => referent,
+            };
+            checks.extend(quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();));
+        }
+    }
+    if let Some(output) = &func.output {
+        checks.extend(quote_spanned!(output.span()=> #root::__private::assert_value::<#output>();));
+    }
+    checks
+}

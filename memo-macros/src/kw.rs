@@ -1,0 +1,9 @@
+//! Every option name, in one place.
+
+syn::custom_keyword!(capacity);
+syn::custom_keyword!(thread_local);
+syn::custom_keyword!(ttl);
+syn::custom_keyword!(key);
+syn::custom_keyword!(domain);
+syn::custom_keyword!(strict);
+syn::custom_keyword!(max_entries);

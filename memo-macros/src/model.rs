@@ -1,0 +1,199 @@
+//! The function an attribute is on, read into what the expanders need, with
+//! the checks the attributes share.
+
+use syn::{FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type};
+
+use crate::errors::Errors;
+use crate::options::Attr;
+
+/// How a parameter enters the cache key.
+pub(crate) enum Pass {
+    /// `n: T`: keyed by `T`.
+    Owned,
+    /// `s: &T`: keyed by `T::Owned`; `T` is the referent.
+    Borrowed(Type),
+}
+
+pub(crate) struct Param {
+    pub(crate) name: Ident,
+    pub(crate) ty: Type,
+    pub(crate) pass: Pass,
+}
+
+/// A `self` receiver.
+pub(crate) struct Receiver {
+    /// `&self` (true) or `self` (false).
+    pub(crate) by_ref: bool,
+}
+
+pub(crate) struct Func {
+    pub(crate) item: ItemFn,
+    pub(crate) receiver: Option<Receiver>,
+    pub(crate) params: Vec<Param>,
+    /// The return type; `None` for `()`.
+    pub(crate) output: Option<Type>,
+    /// Whether the return type's last path segment is `Result`.
+    pub(crate) returns_result: bool,
+}
+
+impl Func {
+    pub(crate) fn name(&self) -> &Ident {
+        &self.item.sig.ident
+    }
+
+    /// Whether the function is an associated function: it has a receiver or its
+    /// signature names `Self`. Its state then lives in its body, since an `impl`
+    /// block cannot hold a companion module.
+    pub(crate) fn in_impl(&self) -> bool {
+        self.receiver.is_some() || mentions_self(&self.item.sig)
+    }
+
+    /// Reads `item`, reporting to `errors` what `attr` cannot take.
+    pub(crate) fn read(attr: Attr, item: ItemFn, errors: &mut Errors) -> Func {
+        let caches = attr != Attr::Counted;
+        let sig = &item.sig;
+        let what = format!("`#[{}]`", attr.name());
+        if caches {
+            if let Some(param) = sig
+                .generics
+                .params
+                .iter()
+                .find(|p| !matches!(p, GenericParam::Lifetime(_)))
+            {
+                errors.at(
+                    param,
+                    format_args!(
+                        "{what} cannot cache a generic function: one table or cache cannot hold every instantiation; \
+                         make the function non-generic, or apply {what} to a non-generic wrapper"
+                    ),
+                );
+            }
+            if let Some(asyncness) = &sig.asyncness {
+                errors.at(
+                    asyncness,
+                    format_args!("{what} does not support `async fn`; apply it to a synchronous function the async one calls"),
+                );
+            }
+        }
+        if attr == Attr::Memoize {
+            if let Some(constness) = &sig.constness {
+                errors.at(
+                    constness,
+                    "a memoized function cannot stay `const`: its cache lives at run time; remove `const`, \
+                     or use `#[precompute]` to build a table at compile time",
+                );
+            }
+        }
+        let mut receiver = None;
+        let mut params = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(r) => {
+                    if r.colon_token.is_some() {
+                        errors.at(
+                            r,
+                            format_args!(
+                                "{what} supports `&self` and `self` receivers; write `&self`"
+                            ),
+                        );
+                    } else if r.mutability.is_some() && r.reference.is_some() {
+                        errors.at(
+                            r,
+                            format_args!("{what} cannot key a cache by `&mut self`: the body could change it; take `&self`"),
+                        );
+                    }
+                    receiver = Some(Receiver {
+                        by_ref: r.reference.is_some(),
+                    });
+                }
+                FnArg::Typed(arg) => {
+                    let Pat::Ident(pat) = &*arg.pat else {
+                        if caches {
+                            errors.at(
+                                &arg.pat,
+                                format_args!(
+                                    "{what} needs a name for each parameter to build the key; \
+                                     name it (`arg: {}`) and destructure it inside the body",
+                                    quote::ToTokens::to_token_stream(&arg.ty)
+                                ),
+                            );
+                        }
+                        continue;
+                    };
+                    if caches {
+                        check_key_type(&arg.ty, &what, errors);
+                    }
+                    let pass = match &*arg.ty {
+                        Type::Reference(r) if r.mutability.is_none() => {
+                            Pass::Borrowed((*r.elem).clone())
+                        }
+                        _ => Pass::Owned,
+                    };
+                    params.push(Param {
+                        name: pat.ident.clone(),
+                        ty: (*arg.ty).clone(),
+                        pass,
+                    });
+                }
+            }
+        }
+        let output = match &sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+        };
+        if caches {
+            match &output {
+                None => errors.at_span(
+                    sig.paren_token.span.join(),
+                    format_args!(
+                        "{what} keeps return values, and this function returns `()`; add a return type, \
+                         or use `#[counted]` to count its calls"
+                    ),
+                ),
+                Some(ty @ Type::ImplTrait(_)) => errors.at(
+                    ty,
+                    format_args!("{what} must name the return type to store it; replace `impl Trait` with a concrete type"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let returns_result = matches!(&output, Some(Type::Path(p))
+            if p.path.segments.last().is_some_and(|s| s.ident == "Result"));
+        Func {
+            item,
+            receiver,
+            params,
+            output,
+            returns_result,
+        }
+    }
+}
+
+/// Rejects parameter types that cannot be cache keys.
+fn check_key_type(ty: &Type, what: &str, errors: &mut Errors) {
+    match ty {
+        Type::ImplTrait(_) => errors.at(
+            ty,
+            format_args!("{what} cannot key a cache by an `impl Trait` argument; take a concrete type"),
+        ),
+        Type::Reference(r) if r.mutability.is_some() => errors.at(
+            ty,
+            format_args!(
+                "{what} cannot key a cache by a `&mut` argument: the body could change it; take `&T` or an owned value"
+            ),
+        ),
+        Type::Reference(r) => check_key_type(&r.elem, what, errors),
+        _ => {}
+    }
+}
+
+fn mentions_self(sig: &syn::Signature) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+            proc_macro2::TokenTree::Group(group) => walk(group.stream()),
+            _ => false,
+        })
+    }
+    walk(quote::ToTokens::to_token_stream(sig))
+}

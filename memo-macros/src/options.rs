@@ -1,0 +1,310 @@
+//! The attribute's arguments: `#[memoize(capacity = 100, ttl = "5s")]` and the
+//! like, parsed into typed values; every mistake is collected, not just the first.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Expr, Ident, LitInt, LitStr, Path, Token};
+
+use crate::errors::Errors;
+use crate::kw;
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attr {
+    Memoize,
+    Precompute,
+    Counted,
+}
+
+impl Attr {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Attr::Memoize => "memoize",
+            Attr::Precompute => "precompute",
+            Attr::Counted => "counted",
+        }
+    }
+
+    /// The options this attribute accepts, as its error messages list them.
+    fn accepts(self) -> &'static str {
+        match self {
+            Attr::Memoize => {
+                "`capacity = N`, `thread_local`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
+            }
+            Attr::Precompute => {
+                "`domain = (a..b, ...)`, `strict`, `max_entries = N` and `crate = path`"
+            }
+            Attr::Counted => "only `crate = path`",
+        }
+    }
+}
+
+/// The parsed options of one attribute.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) krate: Option<Path>,
+    pub(crate) capacity: Option<usize>,
+    pub(crate) thread_local: bool,
+    /// In milliseconds.
+    pub(crate) ttl: Option<u64>,
+    pub(crate) key: Option<Expr>,
+    pub(crate) domain: Option<Expr>,
+    pub(crate) strict: bool,
+    pub(crate) max_entries: Option<u64>,
+}
+
+/// An option that may be given at most once.
+struct Once<T> {
+    name: &'static str,
+    value: Option<T>,
+}
+
+impl<T> Once<T> {
+    const fn new(name: &'static str) -> Self {
+        Once { name, value: None }
+    }
+
+    fn set(&mut self, errors: &mut Errors, span: Span, value: T) {
+        if self.value.is_some() {
+            errors.at_span(
+                span,
+                format_args!("`{}` is given twice; keep one", self.name),
+            );
+        } else {
+            self.value = Some(value);
+        }
+    }
+}
+
+struct Raw {
+    krate: Once<Path>,
+    capacity: Once<usize>,
+    thread_local: Once<()>,
+    ttl: Once<u64>,
+    key: Once<Expr>,
+    domain: Once<Expr>,
+    strict: Once<()>,
+    max_entries: Once<u64>,
+}
+
+impl Raw {
+    fn new() -> Self {
+        Raw {
+            krate: Once::new("crate"),
+            capacity: Once::new("capacity"),
+            thread_local: Once::new("thread_local"),
+            ttl: Once::new("ttl"),
+            key: Once::new("key"),
+            domain: Once::new("domain"),
+            strict: Once::new("strict"),
+            max_entries: Once::new("max_entries"),
+        }
+    }
+
+    fn finish(self) -> Options {
+        Options {
+            krate: self.krate.value,
+            capacity: self.capacity.value,
+            thread_local: self.thread_local.value.is_some(),
+            ttl: self.ttl.value,
+            key: self.key.value,
+            domain: self.domain.value,
+            strict: self.strict.value.is_some(),
+            max_entries: self.max_entries.value,
+        }
+    }
+}
+
+/// Parses `args`; mistakes go to `errors` and the rest is still returned.
+pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Options {
+    let mut raw = Raw::new();
+    let parser = |input: ParseStream| -> syn::Result<()> {
+        while !input.is_empty() {
+            if let Err(error) = parse_one(attr, input, &mut raw, errors) {
+                errors.push(error);
+                skip_to_comma(input)?;
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    raw.finish()
+}
+
+fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+fn parse_one(
+    attr: Attr,
+    input: ParseStream,
+    raw: &mut Raw,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let span = input.span();
+    let allowed = |attrs: &[Attr], name: &str| -> syn::Result<()> {
+        if attrs.contains(&attr) {
+            Ok(())
+        } else {
+            Err(syn::Error::new(
+                span,
+                format!(
+                    "`{name}` is not an option of `#[{}]`, which accepts {}",
+                    attr.name(),
+                    attr.accepts()
+                ),
+            ))
+        }
+    };
+    if input.peek(Token![crate]) {
+        input.parse::<Token![crate]>()?;
+        let path = value::<Path>(input, span, "crate", "a path, e.g. `crate = ::memo`")?;
+        raw.krate.set(errors, span, path);
+    } else if input.peek(kw::capacity) {
+        input.parse::<kw::capacity>()?;
+        allowed(&[Attr::Memoize], "capacity")?;
+        let lit = value::<LitInt>(
+            input,
+            span,
+            "capacity",
+            "an integer, e.g. `capacity = 1024`",
+        )?;
+        let n: usize = lit.base10_parse()?;
+        if n == 0 {
+            errors.at(
+                &lit,
+                "`capacity` must be at least 1; remove it for an unbounded cache",
+            );
+        }
+        raw.capacity.set(errors, span, n);
+    } else if input.peek(kw::thread_local) {
+        input.parse::<kw::thread_local>()?;
+        allowed(&[Attr::Memoize], "thread_local")?;
+        flag(input, "thread_local")?;
+        raw.thread_local.set(errors, span, ());
+    } else if input.peek(kw::ttl) {
+        input.parse::<kw::ttl>()?;
+        allowed(&[Attr::Memoize], "ttl")?;
+        let lit = value::<LitStr>(input, span, "ttl", "a string, e.g. `ttl = \"30s\"`")?;
+        raw.ttl.set(errors, span, parse_ttl(&lit)?);
+    } else if input.peek(kw::key) {
+        input.parse::<kw::key>()?;
+        allowed(&[Attr::Memoize], "key")?;
+        let expr = value::<Expr>(
+            input,
+            span,
+            "key",
+            "an expression over the parameters, e.g. `key = (user.id, day)`",
+        )?;
+        raw.key.set(errors, span, expr);
+    } else if input.peek(kw::domain) {
+        input.parse::<kw::domain>()?;
+        allowed(&[Attr::Precompute], "domain")?;
+        let expr = value::<Expr>(
+            input,
+            span,
+            "domain",
+            "one range per parameter, e.g. `domain = (0..20, 0..=9)`",
+        )?;
+        raw.domain.set(errors, span, expr);
+    } else if input.peek(kw::strict) {
+        input.parse::<kw::strict>()?;
+        allowed(&[Attr::Precompute], "strict")?;
+        flag(input, "strict")?;
+        raw.strict.set(errors, span, ());
+    } else if input.peek(kw::max_entries) {
+        input.parse::<kw::max_entries>()?;
+        allowed(&[Attr::Precompute], "max_entries")?;
+        let lit = value::<LitInt>(
+            input,
+            span,
+            "max_entries",
+            "an integer, e.g. `max_entries = 100_000_000`",
+        )?;
+        let n: u64 = lit.base10_parse()?;
+        if n == 0 {
+            errors.at(&lit, "`max_entries` must be at least 1");
+        }
+        raw.max_entries.set(errors, span, n);
+    } else {
+        let name = input.call(Ident::parse_any)?;
+        return Err(syn::Error::new(
+            name.span(),
+            format!(
+                "unknown option `{name}`; `#[{}]` accepts {}",
+                attr.name(),
+                attr.accepts()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `= value` after an option name, with a message that shows the expected form.
+fn value<T: Parse>(
+    input: ParseStream,
+    name_span: Span,
+    name: &str,
+    expected: &str,
+) -> syn::Result<T> {
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            name_span,
+            format!("`{name}` needs a value: {expected}"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let at = input.span();
+    input
+        .parse::<T>()
+        .map_err(|_| syn::Error::new(at, format!("`{name}` takes {expected}")))
+}
+
+/// An option that takes no value.
+fn flag(input: ParseStream, name: &str) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            input.span(),
+            format!("`{name}` takes no value; write `{name}` alone"),
+        ));
+    }
+    Ok(())
+}
+
+/// `"500ms"`, `"30s"`, `"5m"`, `"2h"` into milliseconds.
+fn parse_ttl(lit: &LitStr) -> syn::Result<u64> {
+    let text = lit.value();
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale = match unit.trim() {
+        "ms" => Some(1),
+        "s" => Some(1_000),
+        "m" => Some(60_000),
+        "h" => Some(3_600_000),
+        _ => None,
+    };
+    let millis = scale.and_then(|scale| number.parse::<u64>().ok()?.checked_mul(scale));
+    match millis {
+        Some(0) => Err(syn::Error::new(
+            lit.span(),
+            "`ttl` must be longer than zero; remove `#[memoize]` if nothing should be cached",
+        )),
+        Some(millis) => Ok(millis),
+        None => Err(syn::Error::new(
+            lit.span(),
+            "`ttl` must be a whole number followed by `ms`, `s`, `m` or `h`, e.g. `ttl = \"500ms\"`",
+        )),
+    }
+}
