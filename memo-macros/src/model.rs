@@ -11,7 +11,7 @@ pub(crate) enum Pass {
     /// `n: T`: keyed by `T`.
     Owned,
     /// `s: &T`: keyed by `T::Owned`; `T` is the referent.
-    Borrowed(Type),
+    Borrowed(Box<Type>),
 }
 
 pub(crate) struct Param {
@@ -125,7 +125,7 @@ impl Func {
                     }
                     let pass = match &*arg.ty {
                         Type::Reference(r) if r.mutability.is_none() => {
-                            Pass::Borrowed((*r.elem).clone())
+                            Pass::Borrowed(r.elem.clone())
                         }
                         _ => Pass::Owned,
                     };
