@@ -10,6 +10,8 @@ mod expand;
 mod kw;
 mod model;
 mod options;
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
