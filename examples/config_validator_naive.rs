@@ -1,0 +1,43 @@
+//! The baseline: `validate_rule_slow` runs once per event. The Rust twin of
+//! the seed's `config_validator_naive.py`.
+//!
+//! ```text
+//! cargo run --release --example generate_events
+//! cargo run --release --example config_validator_naive
+//! ```
+//!
+//! The validator is `#[counted]`, so `memo::report()` plays the part of
+//! `cProfile -s ncalls`: one call per event, though only 400 distinct inputs
+//! exist. Counting costs one thread-local increment per call; the
+//! `config_validator` runner shows it beside the uncounted function.
+
+mod common;
+
+use clap::Parser;
+use memo::counted;
+
+use common::cli::{exit_on_error, EventsArgs};
+use common::rules::validate_rule_slow;
+
+/// Validate every event with no caching at all, and show how often the validator ran.
+#[derive(Parser, Debug)]
+struct Args {
+    #[command(flatten)]
+    events: EventsArgs,
+}
+
+/// `validate_rule_slow`, with a call counter.
+#[counted]
+fn validate_rule(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
+fn main() {
+    let args = Args::parse();
+    exit_on_error(common::run_validator(
+        "config validator, naive: validate_rule_slow runs for every event",
+        &args.events.events,
+        || {},
+        validate_rule,
+    ));
+}
