@@ -17,7 +17,9 @@
 //!
 //! See the README for every option.
 
-pub use memo_core::{report, Kind, Report, Stats};
+pub use memo_core::{
+    report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Stats,
+};
 pub use memo_macros::{counted, memoize, precompute};
 
 /// What the generated code calls. Not a public API: it changes without notice.

@@ -9,9 +9,40 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::sketch::Sketch;
+
+/// One call in this many of a `#[counted]` function is timed and its key
+/// sampled; one `#[precompute]` hit in this many has its cell sampled.
+pub(crate) const SAMPLE_EVERY: u64 = 64;
+
+/// What the report learns beyond counts: distinct keys and observed ranges.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Profile {
+    pub(crate) distinct: Sketch,
+    /// Per integer parameter, the smallest and largest value seen.
+    pub(crate) ranges: Vec<(i128, i128)>,
+}
+
+impl Profile {
+    fn merge(&mut self, other: &Profile) {
+        self.distinct.merge(&other.distinct);
+        self.observe(other.ranges.iter().copied());
+    }
+
+    fn observe(&mut self, ranges: impl ExactSizeIterator<Item = (i128, i128)>) {
+        if self.ranges.is_empty() {
+            self.ranges.extend(ranges);
+        } else if self.ranges.len() == ranges.len() {
+            for (have, (lo, hi)) in self.ranges.iter_mut().zip(ranges) {
+                *have = (have.0.min(lo), have.1.max(hi));
+            }
+        }
+    }
+}
 
 /// One thread's counters for one function, written only by that thread.
-#[derive(Default)]
 pub(crate) struct Slot {
     hits: AtomicU64,
     misses: AtomicU64,
@@ -20,6 +51,29 @@ pub(crate) struct Slot {
     pub(crate) entries: AtomicUsize,
     /// The function's generation this thread's cache belongs to.
     pub(crate) generation: AtomicU64,
+    body_nanos: AtomicU64,
+    timed: AtomicU64,
+    samples: AtomicU64,
+    /// Hashes at or above this cannot change the sketch: checked without the lock.
+    threshold: AtomicU64,
+    profile: Mutex<Profile>,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            entries: AtomicUsize::new(0),
+            generation: AtomicU64::new(0),
+            body_nanos: AtomicU64::new(0),
+            timed: AtomicU64::new(0),
+            samples: AtomicU64::new(0),
+            threshold: AtomicU64::new(u64::MAX),
+            profile: Mutex::new(Profile::default()),
+        }
+    }
 }
 
 fn bump(counter: &AtomicU64, by: u64) {
@@ -34,6 +88,12 @@ pub(crate) struct Totals {
     pub(crate) hits: u64,
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
+    /// Time spent in timed executions of the body.
+    pub(crate) body_nanos: u64,
+    /// How many executions of the body were timed.
+    pub(crate) timed: u64,
+    /// How many keys went into the distinct-input sketch.
+    pub(crate) samples: u64,
 }
 
 impl Totals {
@@ -42,6 +102,9 @@ impl Totals {
             hits: slot.hits.load(Relaxed),
             misses: slot.misses.load(Relaxed),
             evictions: slot.evictions.load(Relaxed),
+            body_nanos: slot.body_nanos.load(Relaxed),
+            timed: slot.timed.load(Relaxed),
+            samples: slot.samples.load(Relaxed),
         }
     }
 
@@ -49,7 +112,14 @@ impl Totals {
         self.hits += now.hits.wrapping_sub(base.hits);
         self.misses += now.misses.wrapping_sub(base.misses);
         self.evictions += now.evictions.wrapping_sub(base.evictions);
+        self.body_nanos += now.body_nanos.wrapping_sub(base.body_nanos);
+        self.timed += now.timed.wrapping_sub(base.timed);
+        self.samples += now.samples.wrapping_sub(base.samples);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct Live {
@@ -63,6 +133,7 @@ struct Inner {
     live: Vec<Live>,
     /// What threads that have exited counted since the last `clear()`.
     retired: Totals,
+    retired_profile: Profile,
 }
 
 /// The counters of one function, across all threads.
@@ -79,11 +150,11 @@ impl Counters {
 
     fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
         // The lock guards plain bookkeeping that no user code runs under.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.inner)
     }
 
     pub(crate) fn register(&self) -> Arc<Slot> {
-        let slot = Arc::new(Slot::default());
+        let slot = Arc::new(Slot::new());
         self.lock()
             .get_or_insert_with(Inner::default)
             .live
@@ -100,20 +171,23 @@ impl Counters {
         if let Some(at) = inner.live.iter().position(|l| Arc::ptr_eq(&l.slot, slot)) {
             let live = inner.live.swap_remove(at);
             inner.retired.add(Totals::read(&live.slot), live.base);
+            inner.retired_profile.merge(&lock(&live.slot.profile));
         }
     }
 
     /// Sums every thread's counters since the last `clear()`, and the entries of
     /// the thread-local caches that belong to `generation`.
-    pub(crate) fn total(&self, generation: u64) -> (Totals, usize) {
+    pub(crate) fn total(&self, generation: u64) -> (Totals, usize, Profile) {
         let guard = self.lock();
         let Some(inner) = guard.as_ref() else {
-            return (Totals::default(), 0);
+            return (Totals::default(), 0, Profile::default());
         };
         let mut sum = inner.retired;
         let mut entries = 0;
+        let mut profile = inner.retired_profile.clone();
         for live in &inner.live {
             sum.add(Totals::read(&live.slot), live.base);
+            profile.merge(&lock(&live.slot.profile));
             if live
                 .slot
                 .generation
@@ -123,14 +197,17 @@ impl Counters {
                 entries += live.slot.entries.load(Relaxed);
             }
         }
-        (sum, entries)
+        (sum, entries, profile)
     }
 
     pub(crate) fn reset(&self) {
         if let Some(inner) = self.lock().as_mut() {
             inner.retired = Totals::default();
+            inner.retired_profile = Profile::default();
             for live in &mut inner.live {
                 live.base = Totals::read(&live.slot);
+                *lock(&live.slot.profile) = Profile::default();
+                live.slot.threshold.store(u64::MAX, Relaxed);
             }
         }
     }
@@ -171,13 +248,91 @@ impl LocalCounts {
             bump(&self.slot.evictions, n);
         }
     }
+
+    /// Counts a hit on table cell `index`, sampling one in [`SAMPLE_EVERY`]
+    /// cells for the distinct-input estimate.
+    #[inline]
+    pub fn hit_at(&self, index: usize) {
+        let hits = self.slot.hits.load(Relaxed).wrapping_add(1);
+        self.slot.hits.store(hits, Relaxed);
+        if hits % SAMPLE_EVERY == 1 {
+            self.sample_key(crate::profile::hash_of(&index));
+        }
+    }
+
+    /// Records one timed execution of the body.
+    pub(crate) fn timed(&self, since: Instant) {
+        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        bump(&self.slot.body_nanos, nanos);
+        bump(&self.slot.timed, 1);
+    }
+
+    /// Adds a key's hash to the distinct-input sketch.
+    pub(crate) fn sample_key(&self, hash: u64) {
+        bump(&self.slot.samples, 1);
+        if hash < self.slot.threshold.load(Relaxed) {
+            let mut profile = lock(&self.slot.profile);
+            profile.distinct.insert(hash);
+            self.slot
+                .threshold
+                .store(profile.distinct.threshold(), Relaxed);
+        }
+    }
+
+    /// Widens the observed ranges of the integer parameters.
+    pub(crate) fn observe(&self, values: &[i128]) {
+        if !values.is_empty() {
+            lock(&self.slot.profile).observe(values.iter().map(|&v| (v, v)));
+        }
+    }
 }
 
-/// Counts one call of a `#[counted]` function. A call from a thread-local
+/// Times a sampled call of a `#[counted]` function until dropped.
+pub struct Timer {
+    local: &'static std::thread::LocalKey<LocalCounts>,
+    start: Instant,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = self.local.try_with(|counts| counts.timed(self.start));
+    }
+}
+
+/// Counts one call of a `#[counted]` function. One call in [`SAMPLE_EVERY`] is
+/// timed (until the returned `Timer` drops) and has its key hashed (`key`
+/// gives `None` for keys that are not `Hash`). A call from a thread-local
 /// destructor, after this thread's counters are gone, is not counted.
 #[inline]
-pub fn count(local: &'static std::thread::LocalKey<LocalCounts>) {
-    let _ = local.try_with(LocalCounts::miss);
+pub fn count(
+    local: &'static std::thread::LocalKey<LocalCounts>,
+    key: impl FnOnce() -> Option<u64>,
+) -> Option<Timer> {
+    let calls = local
+        .try_with(|counts| {
+            let calls = counts.slot.misses.load(Relaxed).wrapping_add(1);
+            counts.slot.misses.store(calls, Relaxed);
+            calls
+        })
+        .ok()?;
+    if calls % SAMPLE_EVERY != 1 {
+        return None;
+    }
+    count_sampled(local, key)
+}
+
+#[cold]
+fn count_sampled(
+    local: &'static std::thread::LocalKey<LocalCounts>,
+    key: impl FnOnce() -> Option<u64>,
+) -> Option<Timer> {
+    if let Some(hash) = key() {
+        let _ = local.try_with(|counts| counts.sample_key(hash));
+    }
+    Some(Timer {
+        local,
+        start: Instant::now(),
+    })
 }
 
 impl Drop for LocalCounts {
@@ -204,13 +359,13 @@ mod tests {
                 });
             }
         });
-        let (t, _) = COUNTERS.total(0);
+        let (t, _, _) = COUNTERS.total(0);
         assert_eq!((t.hits, t.misses), (4000, 4));
         let local = LocalCounts::new(&COUNTERS);
         local.hit();
         COUNTERS.reset();
         local.miss();
-        let (t, _) = COUNTERS.total(0);
+        let (t, _, _) = COUNTERS.total(0);
         assert_eq!((t.hits, t.misses), (0, 1));
     }
 }

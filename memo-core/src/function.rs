@@ -27,6 +27,9 @@ pub struct Info {
     pub thread_local: bool,
     /// The table length (`#[precompute]`).
     pub entries: usize,
+    /// The parameter types, when all are integers or `bool` (for the report's
+    /// observed domain); empty otherwise.
+    pub params: &'static [&'static str],
 }
 
 impl Info {
@@ -41,6 +44,7 @@ impl Info {
             ttl: None,
             thread_local: false,
             entries: 0,
+            params: &[],
         }
     }
 }
@@ -177,13 +181,27 @@ impl Function {
     #[must_use]
     pub fn stats(&self) -> Stats {
         let generation = self.generation.load(Ordering::Acquire);
-        let (totals, local_entries) = self.counters.total(generation);
+        let (totals, local_entries, profile) = self.counters.total(generation);
         let entries = match self.info.kind {
             Kind::Precompute => self.info.entries,
             Kind::Memoize if self.info.thread_local => local_entries,
             Kind::Memoize => self.shared.get().map_or(0, |s| s.len()),
             Kind::Counted => 0,
         };
+        let executions = match self.info.kind {
+            Kind::Counted => totals.misses,
+            Kind::Memoize | Kind::Precompute => totals.timed,
+        };
+        let body_mean = (totals.timed > 0).then(|| {
+            Duration::from_nanos(totals.body_nanos / totals.timed)
+                .saturating_sub(crate::calibrate::clock_overhead())
+        });
+        let body_time = body_mean.map_or(Duration::ZERO, |mean| {
+            mean.saturating_mul(u32::try_from(executions).unwrap_or(u32::MAX))
+        });
+        let lookup_cost =
+            (self.info.kind == Kind::Memoize).then(|| crate::calibrate::lookup_cost(self.mode()));
+
         Stats {
             name: self.name(),
             kind: self.info.kind,
@@ -195,6 +213,13 @@ impl Function {
             capacity: self.info.capacity,
             ttl: self.info.ttl,
             thread_local: self.info.thread_local,
+            body_time,
+            body_mean,
+            lookup_cost,
+            distinct: (totals.samples > 0).then(|| profile.distinct.estimate()),
+            samples: totals.samples,
+            observed: profile.ranges,
+            param_types: self.info.params,
         }
     }
 

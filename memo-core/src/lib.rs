@@ -5,30 +5,36 @@
 //! Users depend on the `memo` facade; this crate's public items are re-exported
 //! there. Everything under [`__private`] is for generated code only.
 
+mod advice;
+mod calibrate;
 mod checks;
 mod counters;
 mod function;
 mod lookup;
 mod memoize;
+mod profile;
 mod registry;
 mod report;
+mod sketch;
 mod stats;
 mod store;
 mod table;
 
-pub use report::{report, Report};
+pub use advice::{thresholds, Advice};
+pub use report::{report, report_on_exit, Report, ReportOnExit};
 pub use stats::{Kind, Stats};
 
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checks::{assert_key, assert_value};
-    pub use crate::counters::{count, LocalCounts};
+    pub use crate::counters::{count, LocalCounts, Timer};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{
         always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss, Probe,
     };
+    pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
     pub use crate::table::Table;

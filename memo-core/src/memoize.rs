@@ -14,6 +14,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::hash::Hash;
 use std::sync::atomic::Ordering;
 use std::thread::LocalKey;
+use std::time::Instant;
 
 use crate::counters::LocalCounts;
 use crate::function::{lock, Function, Mode};
@@ -120,9 +121,19 @@ where
         })
     }
 
-    fn fill(&self, miss: Miss<K>, body: impl FnOnce() -> V, cacheable: fn(&V) -> bool) -> V {
+    fn fill(
+        &self,
+        miss: Miss<K>,
+        observed: &[i128],
+        body: impl FnOnce() -> V,
+        cacheable: fn(&V) -> bool,
+    ) -> V {
         self.counts.miss();
+        self.counts.observe(observed);
+        self.counts.sample_key(crate::profile::hash_of(&miss.key));
+        let start = Instant::now();
         let value = body();
+        self.counts.timed(start);
         if !cacheable(&value) {
             return value;
         }
@@ -203,9 +214,11 @@ where
 }
 
 /// Runs the body for a missed key and caches the result if `cacheable` says so.
+/// `observed` holds the integer arguments, for the report's observed domain.
 pub fn fill<K, V, S>(
     local: &'static S,
     miss: Miss<K>,
+    observed: &[i128],
     body: impl FnOnce() -> V,
     cacheable: fn(&V) -> bool,
 ) -> V
@@ -214,7 +227,7 @@ where
     V: Clone + Send + 'static,
     S: LocalSlot<K, V> + ?Sized,
 {
-    local.with_local(|local| local.fill(miss, body, cacheable))
+    local.with_local(|local| local.fill(miss, observed, body, cacheable))
 }
 
 /// `cacheable` for every return type but `Result`.

@@ -53,6 +53,24 @@ pub struct Stats {
     pub ttl: Option<Duration>,
     /// Whether each thread has a cache of its own (`thread_local`).
     pub thread_local: bool,
+    /// Time spent in the body, estimated from timed executions: every miss of a
+    /// `#[memoize]` function, one call in 64 of a `#[counted]` one.
+    pub body_time: Duration,
+    /// The mean time of one execution of the body, once one was timed.
+    pub body_mean: Option<Duration>,
+    /// What one cache lookup costs, calibrated once per process for this kind of cache.
+    pub lookup_cost: Option<Duration>,
+    /// The number of distinct inputs among the `samples` calls (a bounded
+    /// sketch: exact up to 256, estimated above).
+    pub distinct: Option<u64>,
+    /// How many calls fed `distinct`: every miss of a `#[memoize]` function, one
+    /// call in 64 of a `#[counted]` one, one hit in 64 of a `#[precompute]` one.
+    pub samples: u64,
+    /// For a function whose parameters are all integers or `bool`, the smallest
+    /// and largest value of each seen so far.
+    pub observed: Vec<(i128, i128)>,
+    /// The type of each parameter, as written (`"u32"`), for the same functions.
+    pub param_types: &'static [&'static str],
 }
 
 impl Stats {

@@ -75,13 +75,18 @@ impl Func {
                 );
             }
         }
-        if attr == Attr::Memoize {
-            if let Some(constness) = &sig.constness {
-                errors.at(
+        if let Some(constness) = &sig.constness {
+            match attr {
+                Attr::Memoize => errors.at(
                     constness,
                     "a memoized function cannot stay `const`: its cache lives at run time; remove `const`, \
                      or use `#[precompute]` to build a table at compile time",
-                );
+                ),
+                Attr::Counted => errors.at(
+                    constness,
+                    "a counted function cannot stay `const`: its counters live at run time; remove `const`",
+                ),
+                Attr::Precompute => {}
             }
         }
         let mut receiver = None;
@@ -89,14 +94,15 @@ impl Func {
         for input in &sig.inputs {
             match input {
                 FnArg::Receiver(r) => {
-                    if r.colon_token.is_some() {
+                    // `#[counted]` takes any receiver: it keys nothing by it.
+                    if caches && r.colon_token.is_some() {
                         errors.at(
                             r,
                             format_args!(
                                 "{what} supports `&self` and `self` receivers; write `&self`"
                             ),
                         );
-                    } else if r.mutability.is_some() && r.reference.is_some() {
+                    } else if caches && r.mutability.is_some() && r.reference.is_some() {
                         errors.at(
                             r,
                             format_args!("{what} cannot key a cache by `&mut self`: the body could change it; take `&self`"),
@@ -143,8 +149,9 @@ impl Func {
         };
         if caches {
             match &output {
+                // At the `)`, where the return type would go.
                 None => errors.at_span(
-                    sig.paren_token.span.join(),
+                    sig.paren_token.span.close(),
                     format_args!(
                         "{what} keeps return values, and this function returns `()`; add a return type, \
                          or use `#[counted]` to count its calls"
@@ -185,6 +192,19 @@ fn check_key_type(ty: &Type, what: &str, errors: &mut Errors) {
         Type::Reference(r) => check_key_type(&r.elem, what, errors),
         _ => {}
     }
+}
+
+/// The primitive integer and `bool` types whose values the report can turn
+/// into a `#[precompute]` domain.
+pub(crate) const SMALL_INTEGERS: [&str; 11] = [
+    "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+];
+
+/// `u32` for a parameter typed exactly `u32` (one of [`SMALL_INTEGERS`]).
+pub(crate) fn small_integer(ty: &Type) -> Option<&'static str> {
+    let Type::Path(path) = ty else { return None };
+    let ident = path.path.get_ident()?;
+    SMALL_INTEGERS.iter().copied().find(|name| ident == name)
 }
 
 fn mentions_self(sig: &syn::Signature) -> bool {

@@ -269,11 +269,15 @@ fn value<T: Parse>(
         .map_err(|_| syn::Error::new(at, format!("`{name}` takes {expected}")))
 }
 
-/// An option that takes no value.
+/// An option that takes no value; a value given anyway is the error's span.
 fn flag(input: ParseStream, name: &str) -> syn::Result<()> {
     if input.peek(Token![=]) {
-        return Err(syn::Error::new(
-            input.span(),
+        let mut given = TokenStream::new();
+        while !input.is_empty() && !input.peek(Token![,]) {
+            given.extend([input.parse::<TokenTree>()?]);
+        }
+        return Err(syn::Error::new_spanned(
+            given,
             format!("`{name}` takes no value; write `{name}` alone"),
         ));
     }

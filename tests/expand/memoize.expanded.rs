@@ -16,6 +16,7 @@ pub fn fib(n: u64) -> u64 {
     ::memo::__private::fill(
         &__MEMO_LOCAL,
         __memo_miss,
+        &[::memo::__private::Observe::observe(&n)],
         move || -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } },
         ::memo::__private::always,
     )
@@ -31,6 +32,7 @@ pub mod fib {
         ttl: ::core::option::Option::None,
         thread_local: false,
         entries: 0,
+        params: &["u64"],
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -62,6 +64,7 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
     ::memo::__private::fill(
         &__MEMO_LOCAL,
         __memo_miss,
+        &[],
         move || -> Result<u64, std::num::ParseIntError> {
             u64::from_str_radix(s, radix)
         },
@@ -81,6 +84,7 @@ mod parse {
         ),
         thread_local: false,
         entries: 0,
+        params: &[],
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -114,6 +118,10 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
     ::memo::__private::fill(
         &__MEMO_LOCAL,
         __memo_miss,
+        &[
+            ::memo::__private::Observe::observe(&rule_id),
+            ::memo::__private::Observe::observe(&event_type),
+        ],
         move || -> bool { (rule_id * 31 + event_type) % 3 != 0 },
         ::memo::__private::always,
     )
@@ -129,6 +137,7 @@ mod validate {
         ttl: ::core::option::Option::None,
         thread_local: true,
         entries: 0,
+        params: &["u32", "u32"],
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -159,6 +168,7 @@ impl Rect {
             ttl: ::core::option::Option::None,
             thread_local: false,
             entries: 0,
+            params: &[],
         });
         ::memo::__private::inventory::submit! {
             ::memo::__private::Registration(& __MEMO)
@@ -179,6 +189,7 @@ impl Rect {
         ::memo::__private::fill(
             &__MEMO_LOCAL,
             __memo_miss,
+            &[],
             move || -> String { format!("w={}", self.w) },
             ::memo::__private::always,
         )

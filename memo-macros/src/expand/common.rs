@@ -16,6 +16,29 @@ pub(crate) fn root(options: &Options) -> TokenStream {
     }
 }
 
+/// The root path as seen from inside the companion module, one module below the
+/// function: a relative `crate = self::m` becomes `super::m`, and `crate = super::m`
+/// becomes `super::super::m`. Absolute paths and bare names (a renamed
+/// dependency, which the extern prelude makes visible everywhere) are unchanged.
+pub(crate) fn companion_root(options: &Options) -> TokenStream {
+    let Some(path) = &options.krate else {
+        return root(options);
+    };
+    let first = path.segments.first().map(|segment| &segment.ident);
+    match first {
+        Some(first) if path.leading_colon.is_none() && first == "self" => {
+            let rest = path.segments.iter().skip(1);
+            let up = Ident::new("super", first.span());
+            quote!(#up #(:: #rest)*)
+        }
+        Some(first) if path.leading_colon.is_none() && first == "super" => {
+            let up = Ident::new("super", first.span());
+            quote!(#up :: #path)
+        }
+        _ => quote!(#path),
+    }
+}
+
 /// The name of the function's static state.
 pub(crate) fn state_ident() -> Ident {
     Ident::new("__MEMO", Span::call_site())
@@ -28,6 +51,8 @@ pub(crate) struct InfoFields {
     pub(crate) ttl_ms: Option<u64>,
     pub(crate) thread_local: bool,
     pub(crate) entries: TokenStream,
+    /// `&["u32", "bool"]` when every parameter is an integer or `bool`.
+    pub(crate) params: TokenStream,
 }
 
 impl InfoFields {
@@ -38,6 +63,7 @@ impl InfoFields {
             ttl_ms: None,
             thread_local: false,
             entries: quote!(0),
+            params: quote!(&[]),
         }
     }
 }
@@ -69,6 +95,7 @@ fn state_items(
         ttl_ms,
         thread_local,
         entries,
+        params,
     } = info;
     let capacity = match capacity {
         Some(n) => quote!(::core::option::Option::Some(#n)),
@@ -89,6 +116,7 @@ fn state_items(
             ttl: #ttl,
             thread_local: #thread_local,
             entries: #entries,
+            params: #params,
         });
         #root::__private::inventory::submit! { #root::__private::Registration(&#state) }
     }
@@ -97,14 +125,13 @@ fn state_items(
 // Input:  pub fn fib(n: u64) -> u64 { ... }
 // Output: pub mod fib { static __MEMO ...; pub fn stats() -> Stats; pub fn clear(); #extra }
 //         or, for a method, the static inside its body.
-pub(crate) fn site(
-    root: &TokenStream,
-    func: &Func,
-    info: &InfoFields,
-    extra: &TokenStream,
-) -> Site {
+//
+// `extra` goes inside the companion module, so it names the crate with
+// `companion_root`.
+pub(crate) fn site(options: &Options, func: &Func, info: &InfoFields, extra: &TokenStream) -> Site {
     let ident = func.name();
     if func.in_impl() {
+        let root = root(options);
         let name = quote!(::core::concat!(
             ::core::module_path!(),
             "::<Self>::",
@@ -113,14 +140,15 @@ pub(crate) fn site(
         let method = quote!(::core::option::Option::Some(::core::stringify!(#ident)));
         return Site {
             state: state_ident().to_token_stream(),
-            in_body: state_items(root, &TokenStream::new(), &name, &method, info),
+            in_body: state_items(&root, &TokenStream::new(), &name, &method, info),
             companion: TokenStream::new(),
         };
     }
+    let root = companion_root(options);
     let vis = &func.item.vis;
     let state = state_ident();
     let items = state_items(
-        root,
+        &root,
         &quote!(#[doc(hidden)] pub(super)),
         &quote!(::core::module_path!()),
         &quote!(::core::option::Option::None),

@@ -17,7 +17,7 @@ use crate::options::Options;
 pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let root = common::root(options);
     let site = common::site(
-        &root,
+        options,
         func,
         &InfoFields::plain(quote!(Counted)),
         &TokenStream::new(),
@@ -29,6 +29,9 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     } = &site;
     let counts = common::thread_local_ident("COUNTS");
     let name_method = common::name_method(&root, func, state);
+    // Named parameters feed the distinct-input sketch on sampled calls.
+    let args = func.params.iter().map(|p| &p.name);
+    let timer = common::local("__memo_timer");
     let syn::ItemFn {
         attrs,
         vis,
@@ -42,7 +45,10 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             #root::__private::thread_local! {
                 static #counts: #root::__private::LocalCounts = #state.local_counts();
             }
-            #root::__private::count(&#counts);
+            let #timer = #root::__private::count(&#counts, || {
+                use #root::__private::{Hashed as _, Unhashed as _};
+                (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
+            });
             #name_method
             #block
         }

@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::common::{self, InfoFields};
-use crate::model::{Func, Pass};
+use crate::model::{small_integer, Func, Pass};
 use crate::options::Options;
 
 // Input:  fn f(n: u64, s: &str) -> R { body }
@@ -18,13 +18,16 @@ use crate::options::Options;
 //         mod f { static __MEMO; fn stats(); fn clear() }
 pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let root = common::root(options);
+    let observed = observed_domain(&root, options, func);
     let info = InfoFields {
         capacity: options.capacity,
         ttl_ms: options.ttl,
         thread_local: options.thread_local,
+        params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
     };
-    let site = common::site(&root, func, &info, &TokenStream::new());
+    let observed_values = observed.values;
+    let site = common::site(options, func, &info, &TokenStream::new());
     let common::Site {
         state,
         in_body,
@@ -87,9 +90,40 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
                 #root::__private::Probe::Miss(#miss) => #miss,
             };
             #name_method
-            #root::__private::fill(&#local, #miss, move || -> #output #block, #cacheable)
+            #root::__private::fill(&#local, #miss, &[#(#observed_values),*], move || -> #output #block, #cacheable)
         }
         #companion
+    }
+}
+
+struct Observed {
+    types: TokenStream,
+    values: Vec<TokenStream>,
+}
+
+// Input:  fn f(rule: u32, on: bool)   (every parameter an integer or `bool`)
+// Output: types `&["u32", "bool"]`, values `[Observe::observe(&rule), Observe::observe(&on)]`
+//         for the report's observed domain; nothing for other functions.
+fn observed_domain(root: &TokenStream, options: &Options, func: &Func) -> Observed {
+    let types: Option<Vec<&str>> = func.params.iter().map(|p| small_integer(&p.ty)).collect();
+    match types {
+        Some(types) if !types.is_empty() && options.key.is_none() && func.receiver.is_none() => {
+            Observed {
+                types: quote!(&[#(#types),*]),
+                values: func
+                    .params
+                    .iter()
+                    .map(|p| {
+                        let name = &p.name;
+                        quote!(#root::__private::Observe::observe(&#name))
+                    })
+                    .collect(),
+            }
+        }
+        _ => Observed {
+            types: quote!(&[]),
+            values: Vec::new(),
+        },
     }
 }
 

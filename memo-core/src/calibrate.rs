@@ -1,0 +1,76 @@
+//! What one cache lookup costs on this machine, measured once per process and
+//! kind of cache, so the report can set it beside the body's time.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::function::{lock, Mode};
+use crate::store::Store;
+
+const KEYS: u64 = 400;
+const ROUNDS: u32 = 50_000;
+
+fn filled(capacity: Option<usize>) -> Store<(u64, u64), bool> {
+    let mut store = Store::new(capacity, None);
+    for k in 0..KEYS {
+        store.insert((k / 20, k % 20), k % 3 == 0);
+    }
+    store
+}
+
+fn time(mut lookup: impl FnMut(u64) -> bool) -> Duration {
+    let start = Instant::now();
+    for i in 0..u64::from(ROUNDS) {
+        black_box(lookup(black_box(i % KEYS)));
+    }
+    start.elapsed() / ROUNDS
+}
+
+fn measure(mode: Mode) -> Duration {
+    match mode {
+        Mode::ThreadLocal | Mode::Replicated => {
+            let store = RefCell::new(filled(None));
+            time(|k| {
+                store
+                    .borrow_mut()
+                    .get(&(&(k / 20), &(k % 20)))
+                    .copied()
+                    .unwrap_or(false)
+            })
+        }
+        Mode::Locked => {
+            let store = Mutex::new(filled(Some(1024)));
+            time(|k| {
+                lock(&store)
+                    .get(&(&(k / 20), &(k % 20)))
+                    .copied()
+                    .unwrap_or(false)
+            })
+        }
+    }
+}
+
+/// What timing one execution costs (two clock reads), subtracted from body times.
+pub(crate) fn clock_overhead() -> Duration {
+    static COST: OnceLock<Duration> = OnceLock::new();
+    *COST.get_or_init(|| {
+        let start = Instant::now();
+        for _ in 0..ROUNDS {
+            black_box(Instant::now().elapsed());
+        }
+        start.elapsed() / ROUNDS
+    })
+}
+
+/// The calibrated cost of one hit in a cache of this mode.
+pub(crate) fn lookup_cost(mode: Mode) -> Duration {
+    static COSTS: [OnceLock<Duration>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match mode {
+        Mode::ThreadLocal => 0,
+        Mode::Replicated => 1,
+        Mode::Locked => 2,
+    };
+    *COSTS[slot].get_or_init(|| measure(mode))
+}
