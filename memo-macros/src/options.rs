@@ -1,6 +1,9 @@
 //! The attribute's arguments: `#[memoize(capacity = 100, ttl = "5s")]` and the
 //! like, parsed into typed values; every mistake is collected, not just the first.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
@@ -126,7 +129,9 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
                 skip_to_comma(input)?;
             }
             if !input.is_empty() {
-                input.parse::<Token![,]>()?;
+                input
+                    .parse::<Token![,]>()
+                    .map_err(|error| syn::Error::new(error.span(), "add a `,` between options"))?;
             }
         }
         Ok(())
@@ -178,7 +183,7 @@ fn parse_one(
             "capacity",
             "an integer, e.g. `capacity = 1024`",
         )?;
-        let n: usize = lit.base10_parse()?;
+        let n: usize = integer(&lit, "capacity", "usize", "capacity = 1024")?;
         if n == 0 {
             errors.at(
                 &lit,
@@ -230,13 +235,22 @@ fn parse_one(
             "max_entries",
             "an integer, e.g. `max_entries = 100_000_000`",
         )?;
-        let n: u64 = lit.base10_parse()?;
+        let n: u64 = integer(&lit, "max_entries", "u64", "max_entries = 100_000_000")?;
         if n == 0 {
             errors.at(&lit, "`max_entries` must be at least 1");
         }
         raw.max_entries.set(errors, span, n);
     } else {
-        let name = input.call(Ident::parse_any)?;
+        let name = input.call(Ident::parse_any).map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "expected an option here; `#[{}]` accepts {}",
+                    attr.name(),
+                    attr.accepts()
+                ),
+            )
+        })?;
         return Err(syn::Error::new(
             name.span(),
             format!(
@@ -262,11 +276,32 @@ fn value<T: Parse>(
             format!("`{name}` needs a value: {expected}"),
         ));
     }
-    input.parse::<Token![=]>()?;
+    let eq = input.parse::<Token![=]>()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(syn::Error::new(
+            eq.span,
+            format!("`{name}` needs a value after `=`: {expected}"),
+        ));
+    }
     let at = input.span();
     input
         .parse::<T>()
         .map_err(|_| syn::Error::new(at, format!("`{name}` takes {expected}")))
+}
+
+/// An integer option's value; a negative one, or one too large for `ty`, is an
+/// error that names the option instead of the parser's "invalid digit".
+fn integer<N>(lit: &LitInt, name: &str, ty: &str, example: &str) -> syn::Result<N>
+where
+    N: FromStr,
+    N::Err: Display,
+{
+    lit.base10_parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{name}` must be a positive integer that fits in `{ty}`, e.g. `{example}`"),
+        )
+    })
 }
 
 /// An option that takes no value; a value given anyway is the error's span.
@@ -300,12 +335,17 @@ fn parse_ttl(lit: &LitStr) -> syn::Result<u64> {
         _ => None,
     };
     let millis = scale.and_then(|scale| number.parse::<u64>().ok()?.checked_mul(scale));
+    let well_formed = scale.is_some() && !number.is_empty();
     match millis {
         Some(0) => Err(syn::Error::new(
             lit.span(),
             "`ttl` must be longer than zero; remove `#[memoize]` if nothing should be cached",
         )),
         Some(millis) => Ok(millis),
+        None if well_formed => Err(syn::Error::new(
+            lit.span(),
+            "`ttl` is too long to count in milliseconds; remove it for entries that never expire",
+        )),
         None => Err(syn::Error::new(
             lit.span(),
             "`ttl` must be a whole number followed by `ms`, `s`, `m` or `h`, e.g. `ttl = \"500ms\"`",

@@ -1,0 +1,8 @@
+use memo::counted;
+
+#[counted]
+const fn step(n: u64) -> u64 {
+    n + 1
+}
+
+fn main() {}

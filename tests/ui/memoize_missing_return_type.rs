@@ -1,0 +1,8 @@
+use memo::memoize;
+
+#[memoize]
+fn log(line: String) {
+    println!("{line}");
+}
+
+fn main() {}
