@@ -179,7 +179,8 @@ fn borrowed_arguments_are_keyed_by_their_owned_form() {
     let a = String::from("abc");
     let b = String::from("abc");
     assert_eq!(describe(&a, &[1, 2], &7), "abc:2:7");
-    assert_eq!(describe(&b, &vec![1, 2], &7), "abc:2:7");
+    let bytes: Vec<u8> = vec![1, 2];
+    assert_eq!(describe(&b, &bytes, &7), "abc:2:7");
     assert_eq!(
         STR_RUNS.load(SeqCst),
         1,

@@ -183,6 +183,7 @@ pub struct ReportOnExit {
 /// the environment variable `MEMO_REPORT` is set to anything but `0`.
 ///
 /// ```
+/// # use memo_core as memo;
 /// let _report = memo::report_on_exit();
 /// ```
 pub fn report_on_exit() -> ReportOnExit {
