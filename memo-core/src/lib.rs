@@ -38,6 +38,7 @@ pub mod __private {
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
     pub use crate::table::Table;
+    pub use crate::table::{assert_table_value, count_hit, out_of_domain};
     pub use core::any::type_name;
     pub use core::time::Duration;
     pub use inventory;

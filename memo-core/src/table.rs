@@ -1,19 +1,34 @@
 //! The table behind a non-`const` `#[precompute]` function: built once, on the
-//! first call or on `init()`, while other threads wait.
+//! first call or on `init()`, while other threads wait; and the counting and
+//! `strict` checks of every `#[precompute]` call.
 
+use std::any::Any;
 use std::cell::RefCell;
+use std::fmt::{Arguments, Display};
 use std::sync::OnceLock;
+use std::thread::LocalKey;
+
+use crate::counters::LocalCounts;
+use crate::function::Function;
 
 /// A table built once at run time.
 pub struct Table<T> {
     cells: OnceLock<Box<[T]>>,
 }
 
+/// The cells built so far of a table this thread is building.
+struct Partial {
+    table: usize,
+    /// A `Vec<T>` for the table's `T`.
+    cells: Box<dyn Any>,
+}
+
 std::thread_local! {
     /// The tables this thread is building, so that a body calling its own
-    /// function while its table is built computes directly instead of waiting
-    /// for itself.
-    static BUILDING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// function while its table is built reads the cells built so far (a
+    /// recursive definition builds in index order) or computes directly,
+    /// instead of waiting for itself.
+    static BUILDING: RefCell<Vec<Partial>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<T> Table<T> {
@@ -25,27 +40,6 @@ impl<T> Table<T> {
         }
     }
 
-    /// The table, built with `cell(i)` for every index below `len` if this is the
-    /// first use; `None` while this same thread is building it.
-    #[inline]
-    pub fn get(&'static self, len: usize, cell: impl FnMut(usize) -> T) -> Option<&'static [T]> {
-        match self.cells.get() {
-            Some(cells) => Some(cells),
-            None => self.build(len, cell),
-        }
-    }
-
-    #[cold]
-    fn build(&'static self, len: usize, cell: impl FnMut(usize) -> T) -> Option<&'static [T]> {
-        let id = std::ptr::from_ref(self) as usize;
-        if BUILDING.with(|b| b.borrow().contains(&id)) {
-            return None;
-        }
-        BUILDING.with(|b| b.borrow_mut().push(id));
-        let _building = Building(id);
-        Some(self.cells.get_or_init(|| (0..len).map(cell).collect()))
-    }
-
     /// Whether the table has been built.
     #[must_use]
     pub fn is_built(&self) -> bool {
@@ -53,12 +47,129 @@ impl<T> Table<T> {
     }
 }
 
+// The bounds sit on the methods, so that a return type that is not `Clone`
+// is reported as such at each call (spanned at the user's return type) rather
+// than as a missing method.
+impl<T> Table<T> {
+    /// Cell `index`, building the table of `len` cells with `cell(i)` first if
+    /// this is its first use. While this same thread builds it, only the cells
+    /// built so far are there; `None` for the others and past the end.
+    #[inline]
+    pub fn get(&'static self, index: usize, len: usize, cell: impl FnMut(usize) -> T) -> Option<T>
+    where
+        T: Clone + 'static,
+    {
+        match self.cells.get() {
+            Some(cells) => cells.get(index).cloned(),
+            None => self.get_cold(index, len, cell),
+        }
+    }
+
+    #[cold]
+    fn get_cold(&'static self, index: usize, len: usize, cell: impl FnMut(usize) -> T) -> Option<T>
+    where
+        T: Clone + 'static,
+    {
+        if self.is_building_here() {
+            let id = self.id();
+            return BUILDING.with(|building| {
+                let building = building.borrow();
+                let partial = building.iter().rev().find(|p| p.table == id)?;
+                partial.cells.downcast_ref::<Vec<T>>()?.get(index).cloned()
+            });
+        }
+        self.build(len, cell).get(index).cloned()
+    }
+
+    /// Builds the table now unless it is built or this thread is building it.
+    pub fn init(&'static self, len: usize, cell: impl FnMut(usize) -> T)
+    where
+        T: 'static,
+    {
+        if self.cells.get().is_none() && !self.is_building_here() {
+            self.build(len, cell);
+        }
+    }
+
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    fn is_building_here(&self) -> bool {
+        let id = self.id();
+        BUILDING.with(|building| building.borrow().iter().any(|p| p.table == id))
+    }
+
+    /// Appends a cell to those this thread has built so far.
+    fn push_partial(&self, value: T)
+    where
+        T: 'static,
+    {
+        let id = self.id();
+        BUILDING.with(|building| {
+            let mut building = building.borrow_mut();
+            if let Some(partial) = building.iter_mut().rev().find(|p| p.table == id) {
+                if let Some(cells) = partial.cells.downcast_mut::<Vec<T>>() {
+                    cells.push(value);
+                }
+            }
+        });
+    }
+
+    /// Builds the table, or waits for the thread that is building it.
+    fn build(&'static self, len: usize, mut cell: impl FnMut(usize) -> T) -> &'static [T]
+    where
+        T: 'static,
+    {
+        self.cells.get_or_init(|| {
+            let id = self.id();
+            BUILDING.with(|building| {
+                building.borrow_mut().push(Partial {
+                    table: id,
+                    cells: Box::new(Vec::<T>::with_capacity(len)),
+                });
+            });
+            let building = Building(id);
+            for index in 0..len {
+                let value = cell(index);
+                self.push_partial(value);
+            }
+            match building.finish().downcast::<Vec<T>>() {
+                Ok(cells) => cells.into_boxed_slice(),
+                // Unreachable: only this function puts cells under this id.
+                Err(_) => (0..len).map(cell).collect(),
+            }
+        })
+    }
+}
+
 /// Takes a table off this thread's building list, even if a body panics.
 struct Building(usize);
 
+impl Building {
+    /// The cells built, taken off the list.
+    fn finish(self) -> Box<dyn Any> {
+        let id = self.0;
+        BUILDING.with(|building| {
+            let mut building = building.borrow_mut();
+            match building.iter().rposition(|p| p.table == id) {
+                Some(at) => building.remove(at).cells,
+                None => Box::new(()),
+            }
+        })
+    }
+}
+
 impl Drop for Building {
     fn drop(&mut self) {
-        BUILDING.with(|b| b.borrow_mut().retain(|&id| id != self.0));
+        let id = self.0;
+        // `try_with`: a table built from a thread-local destructor outlives the list.
+        let _ = BUILDING.try_with(|building| {
+            let mut building = building.borrow_mut();
+            if let Some(at) = building.iter().rposition(|p| p.table == id) {
+                building.remove(at);
+            }
+        });
     }
 }
 
@@ -66,6 +177,46 @@ impl<T> Default for Table<T> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Counts a call answered by cell `index` of the table. A call from a
+/// thread-local destructor, after this thread's counters are gone, is not
+/// counted. (A call that runs the body, outside the domain or while this
+/// thread builds the table, is counted by [`count`](crate::counters::count).)
+#[inline]
+pub fn count_hit(local: &'static LocalKey<LocalCounts>, index: usize) {
+    let _ = local.try_with(|counts| counts.hit_at(index));
+}
+
+/// A return type a table can hand out again. (The `static` holding the table
+/// checks that it can be shared between threads.)
+#[inline(always)]
+pub fn assert_table_value<V: Clone + 'static>() {}
+
+/// The panic of a `strict` function called outside its domain: names the
+/// function, the parameter, its value and its range (as written, and as
+/// evaluated when that differs).
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub fn out_of_domain(
+    function: &Function,
+    param: &str,
+    value: &dyn Display,
+    written: &str,
+    evaluated: Arguments<'_>,
+) -> ! {
+    let evaluated = evaluated.to_string();
+    let evaluated = if evaluated == written {
+        String::new()
+    } else {
+        format!(" ({evaluated})")
+    };
+    panic!(
+        "memo: `{}` is `strict`, and `{param}` = {value} is outside its domain `{written}`{evaluated}; \
+         widen the domain, or remove `strict` to compute such calls",
+        function.name()
+    )
 }
 
 #[cfg(test)]
@@ -77,19 +228,70 @@ mod tests {
     fn built_once_under_racing_threads() {
         static TABLE: Table<u32> = Table::new();
         static BUILDS: AtomicUsize = AtomicUsize::new(0);
+        let cell = |i: usize| {
+            BUILDS.fetch_add(1, Ordering::Relaxed);
+            u32::try_from(i).unwrap_or(u32::MAX) * 2
+        };
         std::thread::scope(|s| {
             for _ in 0..8 {
-                s.spawn(|| {
-                    let t = TABLE
-                        .get(100, |i| {
-                            BUILDS.fetch_add(1, Ordering::Relaxed);
-                            u32::try_from(i).unwrap() * 2
-                        })
-                        .unwrap();
-                    assert_eq!(t[21], 42);
-                });
+                s.spawn(move || assert_eq!(TABLE.get(21, 100, cell), Some(42)));
             }
         });
         assert_eq!(BUILDS.load(Ordering::Relaxed), 100);
+        assert_eq!(TABLE.get(100, 100, cell), None);
+        TABLE.init(100, cell);
+        assert_eq!(BUILDS.load(Ordering::Relaxed), 100);
+    }
+
+    #[test]
+    fn a_cell_built_while_building_reads_the_cells_before_it() {
+        static TABLE: Table<u64> = Table::new();
+        static READS: AtomicUsize = AtomicUsize::new(0);
+        // Fibonacci by its recurrence: each cell reads the two before it.
+        fn fib(n: usize) -> u64 {
+            if n < 2 {
+                return n as u64;
+            }
+            let at = |i: usize| {
+                TABLE.get(i, 90, fib).inspect(|_| {
+                    READS.fetch_add(1, Ordering::Relaxed);
+                })
+            };
+            match (at(n - 1), at(n - 2)) {
+                (Some(a), Some(b)) => a + b,
+                _ => unreachable!("cell {n} was built before the cells below it"),
+            }
+        }
+        assert_eq!(TABLE.get(89, 90, fib), Some(1_779_979_416_004_714_189));
+        assert_eq!(READS.load(Ordering::Relaxed), 2 * 88);
+        assert!(TABLE.is_built());
+    }
+
+    #[test]
+    fn a_cell_ahead_of_the_build_is_not_there_yet() {
+        static TABLE: Table<u32> = Table::new();
+        let seen = std::cell::Cell::new(None);
+        TABLE.init(4, |i| {
+            if i == 1 {
+                seen.set(Some(TABLE.get(3, 4, |_| 0)));
+            }
+            7
+        });
+        assert_eq!(seen.get(), Some(None));
+        assert_eq!(TABLE.get(3, 4, |_| 0), Some(7));
+    }
+
+    #[test]
+    fn a_panicking_cell_leaves_the_table_to_build_again() {
+        static TABLE: Table<u32> = Table::new();
+        let failed = std::panic::catch_unwind(|| {
+            TABLE.init(4, |i| {
+                assert!(i != 2, "cell 2 fails");
+                1
+            });
+        });
+        assert!(failed.is_err());
+        assert!(!TABLE.is_built());
+        assert_eq!(TABLE.get(2, 4, |_| 5), Some(5));
     }
 }
