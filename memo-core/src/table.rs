@@ -11,9 +11,11 @@ use std::thread::LocalKey;
 use crate::counters::LocalCounts;
 use crate::function::Function;
 
-/// A table built once at run time.
-pub struct Table<T> {
-    cells: OnceLock<Box<[T]>>,
+/// A table of `N` cells built once at run time. `N` is part of the type so
+/// that a lookup's bounds check is against a constant (or gone, when the
+/// caller's own check implies it).
+pub struct Table<T, const N: usize> {
+    cells: OnceLock<Box<[T; N]>>,
 }
 
 /// The cells built so far of a table this thread is building.
@@ -31,7 +33,7 @@ std::thread_local! {
     static BUILDING: RefCell<Vec<Partial>> = const { RefCell::new(Vec::new()) };
 }
 
-impl<T> Table<T> {
+impl<T, const N: usize> Table<T, N> {
     /// An empty table.
     #[must_use]
     pub const fn new() -> Self {
@@ -50,23 +52,23 @@ impl<T> Table<T> {
 // The bounds sit on the methods, so that a return type that is not `Clone`
 // is reported as such at each call (spanned at the user's return type) rather
 // than as a missing method.
-impl<T> Table<T> {
-    /// Cell `index`, building the table of `len` cells with `cell(i)` first if
+impl<T, const N: usize> Table<T, N> {
+    /// Cell `index`, building the table with `cell(i)` for every cell first if
     /// this is its first use. While this same thread builds it, only the cells
     /// built so far are there; `None` for the others and past the end.
     #[inline]
-    pub fn get(&'static self, index: usize, len: usize, cell: impl FnMut(usize) -> T) -> Option<T>
+    pub fn get(&'static self, index: usize, cell: impl FnMut(usize) -> T) -> Option<T>
     where
         T: Clone + 'static,
     {
         match self.cells.get() {
             Some(cells) => cells.get(index).cloned(),
-            None => self.get_cold(index, len, cell),
+            None => self.get_cold(index, cell),
         }
     }
 
     #[cold]
-    fn get_cold(&'static self, index: usize, len: usize, cell: impl FnMut(usize) -> T) -> Option<T>
+    fn get_cold(&'static self, index: usize, cell: impl FnMut(usize) -> T) -> Option<T>
     where
         T: Clone + 'static,
     {
@@ -78,16 +80,16 @@ impl<T> Table<T> {
                 partial.cells.downcast_ref::<Vec<T>>()?.get(index).cloned()
             });
         }
-        self.build(len, cell).get(index).cloned()
+        self.build(cell).get(index).cloned()
     }
 
     /// Builds the table now unless it is built or this thread is building it.
-    pub fn init(&'static self, len: usize, cell: impl FnMut(usize) -> T)
+    pub fn init(&'static self, cell: impl FnMut(usize) -> T)
     where
         T: 'static,
     {
         if self.cells.get().is_none() && !self.is_building_here() {
-            self.build(len, cell);
+            self.build(cell);
         }
     }
 
@@ -117,7 +119,7 @@ impl<T> Table<T> {
     }
 
     /// Builds the table, or waits for the thread that is building it.
-    fn build(&'static self, len: usize, mut cell: impl FnMut(usize) -> T) -> &'static [T]
+    fn build(&'static self, mut cell: impl FnMut(usize) -> T) -> &'static [T; N]
     where
         T: 'static,
     {
@@ -126,19 +128,23 @@ impl<T> Table<T> {
             BUILDING.with(|building| {
                 building.borrow_mut().push(Partial {
                     table: id,
-                    cells: Box::new(Vec::<T>::with_capacity(len)),
+                    cells: Box::new(Vec::<T>::with_capacity(N)),
                 });
             });
             let building = Building(id);
-            for index in 0..len {
+            for index in 0..N {
                 let value = cell(index);
                 self.push_partial(value);
             }
-            match building.finish().downcast::<Vec<T>>() {
-                Ok(cells) => cells.into_boxed_slice(),
+            let cells = match building.finish().downcast::<Vec<T>>() {
+                Ok(cells) => *cells,
                 // Unreachable: only this function puts cells under this id.
-                Err(_) => (0..len).map(cell).collect(),
-            }
+                Err(_) => (0..N).map(&mut cell).collect(),
+            };
+            cells
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("memo: a table is built with exactly N cells"))
         })
     }
 }
@@ -173,7 +179,7 @@ impl Drop for Building {
     }
 }
 
-impl<T> Default for Table<T> {
+impl<T, const N: usize> Default for Table<T, N> {
     fn default() -> Self {
         Self::new()
     }
@@ -226,7 +232,7 @@ mod tests {
 
     #[test]
     fn built_once_under_racing_threads() {
-        static TABLE: Table<u32> = Table::new();
+        static TABLE: Table<u32, 100> = Table::new();
         static BUILDS: AtomicUsize = AtomicUsize::new(0);
         let cell = |i: usize| {
             BUILDS.fetch_add(1, Ordering::Relaxed);
@@ -234,18 +240,18 @@ mod tests {
         };
         std::thread::scope(|s| {
             for _ in 0..8 {
-                s.spawn(move || assert_eq!(TABLE.get(21, 100, cell), Some(42)));
+                s.spawn(move || assert_eq!(TABLE.get(21, cell), Some(42)));
             }
         });
         assert_eq!(BUILDS.load(Ordering::Relaxed), 100);
-        assert_eq!(TABLE.get(100, 100, cell), None);
-        TABLE.init(100, cell);
+        assert_eq!(TABLE.get(100, cell), None);
+        TABLE.init(cell);
         assert_eq!(BUILDS.load(Ordering::Relaxed), 100);
     }
 
     #[test]
     fn a_cell_built_while_building_reads_the_cells_before_it() {
-        static TABLE: Table<u64> = Table::new();
+        static TABLE: Table<u64, 90> = Table::new();
         static READS: AtomicUsize = AtomicUsize::new(0);
         // Fibonacci by its recurrence: each cell reads the two before it.
         fn fib(n: usize) -> u64 {
@@ -253,7 +259,7 @@ mod tests {
                 return n as u64;
             }
             let at = |i: usize| {
-                TABLE.get(i, 90, fib).inspect(|_| {
+                TABLE.get(i, fib).inspect(|_| {
                     READS.fetch_add(1, Ordering::Relaxed);
                 })
             };
@@ -262,36 +268,36 @@ mod tests {
                 _ => unreachable!("cell {n} was built before the cells below it"),
             }
         }
-        assert_eq!(TABLE.get(89, 90, fib), Some(1_779_979_416_004_714_189));
+        assert_eq!(TABLE.get(89, fib), Some(1_779_979_416_004_714_189));
         assert_eq!(READS.load(Ordering::Relaxed), 2 * 88);
         assert!(TABLE.is_built());
     }
 
     #[test]
     fn a_cell_ahead_of_the_build_is_not_there_yet() {
-        static TABLE: Table<u32> = Table::new();
+        static TABLE: Table<u32, 4> = Table::new();
         let seen = std::cell::Cell::new(None);
-        TABLE.init(4, |i| {
+        TABLE.init(|i| {
             if i == 1 {
-                seen.set(Some(TABLE.get(3, 4, |_| 0)));
+                seen.set(Some(TABLE.get(3, |_| 0)));
             }
             7
         });
         assert_eq!(seen.get(), Some(None));
-        assert_eq!(TABLE.get(3, 4, |_| 0), Some(7));
+        assert_eq!(TABLE.get(3, |_| 0), Some(7));
     }
 
     #[test]
     fn a_panicking_cell_leaves_the_table_to_build_again() {
-        static TABLE: Table<u32> = Table::new();
+        static TABLE: Table<u32, 4> = Table::new();
         let failed = std::panic::catch_unwind(|| {
-            TABLE.init(4, |i| {
+            TABLE.init(|i| {
                 assert!(i != 2, "cell 2 fails");
                 1
             });
         });
         assert!(failed.is_err());
         assert!(!TABLE.is_built());
-        assert_eq!(TABLE.get(2, 4, |_| 5), Some(5));
+        assert_eq!(TABLE.get(2, |_| 5), Some(5));
     }
 }

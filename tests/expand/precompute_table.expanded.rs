@@ -126,15 +126,15 @@ pub mod validate_rule {
         super::__memo_validate_rule(rule_id, event_type)
     }
     #[doc(hidden)]
-    static __MEMO_TABLE: ::memo::__private::Table<bool> = ::memo::__private::Table::new();
+    static __MEMO_TABLE: ::memo::__private::Table<bool, { __MEMO_LEN }> = ::memo::__private::Table::new();
     #[doc(hidden)]
     #[inline]
     pub(super) fn __memo_lookup(index: usize) -> ::core::option::Option<bool> {
-        __MEMO_TABLE.get(index, __MEMO_LEN, __memo_cell)
+        __MEMO_TABLE.get(index, __memo_cell)
     }
     ///Builds the table of [`validate_rule()`](fn@super::validate_rule) now, if no call has built it yet; other threads that need it meanwhile wait.
     pub fn init() {
-        __MEMO_TABLE.init(__MEMO_LEN, __memo_cell);
+        __MEMO_TABLE.init(__memo_cell);
     }
 }
 /// A score over a signed range and a flag; `strict` panics outside the domain.
@@ -254,14 +254,14 @@ mod score {
         super::__memo_score(delta, bonus)
     }
     #[doc(hidden)]
-    static __MEMO_TABLE: ::memo::__private::Table<String> = ::memo::__private::Table::new();
+    static __MEMO_TABLE: ::memo::__private::Table<String, { __MEMO_LEN }> = ::memo::__private::Table::new();
     #[doc(hidden)]
     #[inline]
     pub(super) fn __memo_lookup(index: usize) -> ::core::option::Option<String> {
-        __MEMO_TABLE.get(index, __MEMO_LEN, __memo_cell)
+        __MEMO_TABLE.get(index, __memo_cell)
     }
     ///Builds the table of [`score()`](fn@super::score) now, if no call has built it yet; other threads that need it meanwhile wait.
     pub fn init() {
-        __MEMO_TABLE.init(__MEMO_LEN, __memo_cell);
+        __MEMO_TABLE.init(__memo_cell);
     }
 }

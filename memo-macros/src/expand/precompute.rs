@@ -204,7 +204,7 @@ fn consts(domain: &Domain, func: &Func) -> TokenStream {
 //         thread_local! { static __MEMO_COUNTS: LocalCounts = __MEMO.local_counts(); }
 //         #[cold] fn __memo_miss(a: u32, b: bool) -> R { count(&__MEMO_COUNTS); super::__memo_f(a, b) }
 //         const:     static __MEMO_TABLE: [R; __MEMO_LEN] = { every cell, by const evaluation };
-//         otherwise: static __MEMO_TABLE: Table<R> = Table::new();   (built by the first call or init())
+//         otherwise: static __MEMO_TABLE: Table<R, __MEMO_LEN> = Table::new();   (built by the first call or init())
 //         fn __memo_lookup(index: usize) -> Option<R> { a clone of the cell };  pub fn init()
 fn table(
     root: &TokenStream,
@@ -249,9 +249,9 @@ fn table(
     let spanned_root = respan(root, span);
     let table_static = quote_spanned!(span=>
         #[doc(hidden)]
-        static __MEMO_TABLE: #spanned_root::__private::Table<#output> = #spanned_root::__private::Table::new();
+        static __MEMO_TABLE: #spanned_root::__private::Table<#output, { __MEMO_LEN }> = #spanned_root::__private::Table::new();
     );
-    let get = quote_spanned!(span=> __MEMO_TABLE.get(index, __MEMO_LEN, __memo_cell));
+    let get = quote_spanned!(span=> __MEMO_TABLE.get(index, __memo_cell));
     let items = if constant {
         let doc = format!(
             "Does nothing: the table of [`{name}()`](fn@super::{name}) was built at compile time."
@@ -295,7 +295,7 @@ fn table(
             }
             #[doc = #doc]
             pub fn init() {
-                __MEMO_TABLE.init(__MEMO_LEN, __memo_cell);
+                __MEMO_TABLE.init(__memo_cell);
             }
         }
     };
