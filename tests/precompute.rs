@@ -495,8 +495,10 @@ fn precomputed_functions_appear_in_the_report() {
 // --- no_std --------------------------------------------------------------------
 
 /// `tests/no_std_crate`, a `#![no_std]` library with a `const fn` table, builds.
-/// It is copied under the target directory with the workspace's lock file, so
-/// that it resolves the same dependencies and reuses their build.
+/// It is copied under the target directory with the workspace's lock file and
+/// built into the workspace's target directory, so that it resolves the same
+/// dependencies and reuses their build (cargo has released that directory's
+/// lock by the time tests run).
 #[test]
 fn a_no_std_crate_can_use_a_const_fn_table() {
     use std::path::{Path, PathBuf};
@@ -513,7 +515,8 @@ fn a_no_std_crate_can_use_a_const_fn_table() {
     std::fs::write(copy.join("Cargo.toml"), manifest).expect("a copy of Cargo.toml");
     std::fs::copy(source.join("src/lib.rs"), copy.join("src/lib.rs")).expect("a copy of lib.rs");
     std::fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).expect("a copy of Cargo.lock");
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no_std_target");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let target = tmp.parent().unwrap_or(tmp);
     let output =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["build", "--offline", "--manifest-path"])
