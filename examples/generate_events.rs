@@ -19,7 +19,7 @@ use common::events::{
     generate_events, write_events, DEFAULT_EVENTS_PATH, DEFAULT_EVENT_COUNT, DEFAULT_SEED,
 };
 
-/// Write N seeded random events (rule_id, event_type in 0..20) for the config validators.
+/// Write N seeded random events (rule ids and event types in 0..20) for the config validators.
 #[derive(Parser, Debug)]
 struct Args {
     /// How many events to write.
