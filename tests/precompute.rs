@@ -254,6 +254,29 @@ fn pointer_sized_integers_a_primitive_path_and_a_parenthesised_range() {
     assert_eq!(sizes::stats().entries, 10 * 7 * 2);
 }
 
+mod limits {
+    /// Imported below, as an example's shared constants are.
+    pub const LEVELS: u8 = 10;
+
+    /// A return type from another module.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Level(pub u8);
+}
+
+use limits::{Level, LEVELS};
+
+#[precompute(domain = 0..LEVELS)]
+fn level(n: u8) -> Level {
+    Level(n.saturating_mul(2))
+}
+
+#[test]
+fn bounds_and_return_types_may_be_imported_names() {
+    assert_eq!(level(4), Level(8));
+    assert_eq!(level(200), Level(255));
+    assert_eq!(level::stats().entries, 10);
+}
+
 #[precompute(domain = (0..10))]
 fn early(n: i32) -> &'static str {
     if n % 2 == 0 {
@@ -268,6 +291,37 @@ fn return_in_the_body_keeps_its_meaning() {
     assert_eq!(early(7), "odd");
     assert_eq!(early(-3), "odd");
     assert_eq!(early(12), "even");
+}
+
+/// A public table, built at run time: its companion must satisfy the crate's
+/// `missing_docs` and clippy's pedantic lints.
+#[precompute(domain = (1..=12, _), strict)]
+#[must_use]
+pub fn days_in_month(month: u8, leap: bool) -> u8 {
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A public `const fn` table.
+#[precompute(domain = _)]
+#[must_use]
+pub const fn parity(byte: u8) -> bool {
+    byte.count_ones() % 2 == 1
+}
+
+#[test]
+fn public_functions_keep_their_attributes() {
+    assert_eq!(days_in_month(2, true), 29);
+    assert_eq!(days_in_month(11, false), 30);
+    assert!(parity(7));
+    days_in_month::init();
+    parity::init();
+    assert_eq!(days_in_month::stats().entries, 24);
+    assert_eq!(parity::stats().entries, 256);
 }
 
 // --- building the table ------------------------------------------------------

@@ -98,6 +98,14 @@ fn primitive(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// `u32`, `bool`: a parameter's type as generated code names it.
+fn key_type(key: Key) -> Ident {
+    match key {
+        Key::Bool => primitive("bool"),
+        Key::Int { name, .. } => primitive(name),
+    }
+}
+
 // Input:  domain = (0..N, _) over (a: u32, b: bool)
 // Output: const __MEMO_START_0: u32 = 0;  const __MEMO_END_0: u32 = N;
 //         const __MEMO_SIZE_0: u128 = { assert!(non-empty); END - START };  const __MEMO_SIZE_1: u128 = 2;
@@ -176,10 +184,7 @@ fn consts(domain: &Domain, func: &Func) -> TokenStream {
             __MEMO_ENTRIES as usize
         };
     });
-    let types = domain.dims.iter().map(|dim| match dim.key {
-        Key::Bool => primitive("bool"),
-        Key::Int { name, .. } => primitive(name),
-    });
+    let types = domain.dims.iter().map(|dim| key_type(dim.key));
     let values = domain.dims.iter().enumerate().map(|(k, dim)| {
         let (start, size, stride) = (nth("START", k), nth("SIZE", k), nth("STRIDE", k));
         match dim.key {
@@ -215,10 +220,7 @@ fn table(
     constant: bool,
 ) -> TokenStream {
     let params: Vec<Ident> = domain.dims.iter().map(param_ident).collect();
-    let types = domain.dims.iter().map(|dim| match dim.key {
-        Key::Bool => primitive("bool"),
-        Key::Int { name, .. } => primitive(name),
-    });
+    let types = domain.dims.iter().map(|dim| key_type(dim.key));
     let constness = constant.then(|| quote!(const));
     let counts = common::thread_local_ident("COUNTS");
     let timer = common::local("__memo_timer");
