@@ -16,14 +16,14 @@ mod common;
 use clap::Parser;
 use memo::memoize;
 
-use common::cli::{exit_on_error, EventsArgs};
+use common::cli::{exit_on_error, ValidatorArgs};
 use common::rules::validate_rule_slow;
 
 /// Validate every event through a #[memoize] cache, and show its hits and misses.
 #[derive(Parser, Debug)]
 struct Args {
     #[command(flatten)]
-    events: EventsArgs,
+    run: ValidatorArgs,
 }
 
 /// `validate_rule_slow`, cached: one cache shared by all threads.
@@ -36,8 +36,9 @@ fn main() {
     let args = Args::parse();
     exit_on_error(common::run_validator(
         "config validator, memoized: #[memoize] runs the body once per distinct input",
-        &args.events.events,
+        &args.run,
         || {},
+        validate_rule_cached::clear,
         validate_rule_cached,
     ));
 }

@@ -16,14 +16,14 @@ mod common;
 use clap::Parser;
 use memo::counted;
 
-use common::cli::{exit_on_error, EventsArgs};
+use common::cli::{exit_on_error, ValidatorArgs};
 use common::rules::validate_rule_slow;
 
 /// Validate every event with no caching at all, and show how often the validator ran.
 #[derive(Parser, Debug)]
 struct Args {
     #[command(flatten)]
-    events: EventsArgs,
+    run: ValidatorArgs,
 }
 
 /// `validate_rule_slow`, with a call counter.
@@ -36,8 +36,9 @@ fn main() {
     let args = Args::parse();
     exit_on_error(common::run_validator(
         "config validator, naive: validate_rule_slow runs for every event",
-        &args.events.events,
+        &args.run,
         || {},
+        validate_rule::clear,
         validate_rule,
     ));
 }

@@ -15,7 +15,7 @@ mod common;
 use clap::Parser;
 use memo::precompute;
 
-use common::cli::{exit_on_error, EventsArgs};
+use common::cli::{exit_on_error, ValidatorArgs};
 use common::events::{N_EVENT_TYPES, N_RULES};
 use common::rules::validate_rule_slow;
 use common::timing::{format_duration, time};
@@ -24,7 +24,7 @@ use common::timing::{format_duration, time};
 #[derive(Parser, Debug)]
 struct Args {
     #[command(flatten)]
-    events: EventsArgs,
+    run: ValidatorArgs,
 }
 
 /// `validate_rule_slow` for every rule and event type, computed once.
@@ -45,8 +45,9 @@ fn main() {
     };
     exit_on_error(common::run_validator(
         "config validator, precomputed: #[precompute] answers from a flat table",
-        &args.events.events,
+        &args.run,
         build_table,
+        validate_rule_table::clear,
         validate_rule_table,
     ));
 }

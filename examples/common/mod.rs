@@ -15,36 +15,49 @@ pub mod events;
 pub mod rules;
 pub mod timing;
 
-use std::path::Path;
-
-use cli::BoxError;
+use cli::{BoxError, ValidatorArgs};
 use events::read_events;
 use rules::process_events;
-use timing::{format_duration, ns_per_event, time};
+use timing::{format_duration, median, ns_per_event, time};
 
-/// The body of the three single-strategy validators: reads the events at
-/// `path`, prints `title`, runs `setup` (untimed), counts the valid events
-/// once with `validate`, and prints the count, the time per event and
-/// `memo::report()`.
-pub fn run_validator(
+/// The body of the three single-strategy validators: reads the events of
+/// `args`, prints `title`, runs `setup` (untimed), then `args.runs` times
+/// calls `clear` and counts the valid events with `validate`; prints the
+/// count, the median time per event and `memo::report()`, whose counters,
+/// cleared before each run, are those of the last run.
+pub fn run_validator<V: Fn(u32, u32) -> bool>(
     title: &str,
-    path: &Path,
+    args: &ValidatorArgs,
     setup: impl FnOnce(),
-    validate: impl Fn(u32, u32) -> bool,
+    clear: fn(),
+    validate: V,
 ) -> Result<(), BoxError> {
-    let events = read_events(path)?;
+    let events = read_events(&args.events)?;
     println!("{title}");
     setup();
-    let (valid, elapsed) = time(|| process_events(&events, validate));
-    println!("events:     {} (from {})", events.len(), path.display());
+    let mut valid = 0;
+    let mut samples = Vec::new();
+    for _ in 0..args.runs {
+        clear();
+        let (count, elapsed) = time(|| process_events(&events, &validate));
+        valid = count;
+        samples.push(elapsed);
+    }
+    let elapsed = median(&samples);
+    println!(
+        "events:     {} (from {})",
+        events.len(),
+        args.events.display()
+    );
     println!("valid:      {valid}");
     println!(
-        "time:       {} ({:.2} ns/event)",
+        "time:       {} ({:.2} ns/event, median of {} runs)",
         format_duration(elapsed),
-        ns_per_event(elapsed, events.len())
+        ns_per_event(elapsed, events.len()),
+        args.runs
     );
     println!();
-    println!("memo::report():");
+    println!("memo::report() (counters of the last run):");
     print!("{}", memo::report());
     Ok(())
 }
