@@ -91,12 +91,13 @@ fn run(args: &Args) -> Result<(), BoxError> {
     }
 
     let sparse_events = sparse::spread(&events);
-    let mut rows = measure_case("dense", &dense::strategies(), &events, runs)?;
+    let mut rows = measure_case("dense", &dense::strategies(), &events, runs, false)?;
     rows.extend(measure_case(
         "sparse",
         &sparse::strategies(),
         &sparse_events,
         runs,
+        true,
     )?);
     if threads > 1 {
         let threaded = measure_threads(&dense::strategies(), &events, runs, threads, &rows)?;
@@ -140,18 +141,26 @@ fn load_events(path: Option<&Path>) -> Result<(Vec<Event>, String), BoxError> {
     Ok((events, source))
 }
 
-/// One row per strategy, each measured on one thread.
+/// One row per strategy, each measured on one thread; `charge_build` makes
+/// a table's build part of its cost per event.
 fn measure_case(
     case: &'static str,
     strategies: &[Strategy],
     events: &[Event],
     runs: usize,
+    charge_build: bool,
 ) -> Result<Vec<Row>, BoxError> {
     strategies
         .iter()
         .map(|strategy| {
             let measured = measure::on_one_thread(strategy, events, runs)?;
-            Ok(Row::one_thread(case, strategy, events.len(), &measured))
+            Ok(Row::one_thread(
+                case,
+                strategy,
+                events.len(),
+                &measured,
+                charge_build,
+            ))
         })
         .collect()
 }

@@ -19,11 +19,11 @@ const DOMAIN: usize = (N_RULES * N_EVENT_TYPES) as usize;
 // The rows' names, shared by the cases and the comparisons between rows.
 pub const NAIVE: &str = "naive";
 pub const MEMOIZE: &str = "#[memoize]";
-pub const MEMOIZE_LOCAL: &str = "#[memoize(thread_local)]";
+const MEMOIZE_LOCAL: &str = "#[memoize(thread_local)]";
 pub const PRECOMPUTE: &str = "#[precompute]";
-pub const HAND_FX: &str = "hand FxHashMap (thread-local)";
-pub const HAND_FLAT: &str = "hand flat [bool; 400]";
-pub const HAND_2D: &str = "hand 2D [[bool; 20]; 20]";
+const HAND_FX: &str = "hand FxHashMap (thread-local)";
+const HAND_FLAT: &str = "hand flat [bool; 400]";
+const HAND_2D: &str = "hand 2D [[bool; 20]; 20]";
 
 /// `validate_rule_slow` with call counters only.
 #[counted]
@@ -33,13 +33,13 @@ fn validate_counted(rule_id: u32, event_type: u32) -> bool {
 
 /// `validate_rule_slow` behind one cache shared by all threads.
 #[memoize]
-pub fn validate_memoized(rule_id: u32, event_type: u32) -> bool {
+fn validate_memoized(rule_id: u32, event_type: u32) -> bool {
     validate_rule_slow(rule_id, event_type)
 }
 
 /// `validate_rule_slow` behind one cache per thread.
 #[memoize(thread_local)]
-pub fn validate_memoized_local(rule_id: u32, event_type: u32) -> bool {
+fn validate_memoized_local(rule_id: u32, event_type: u32) -> bool {
     validate_rule_slow(rule_id, event_type)
 }
 
@@ -59,7 +59,7 @@ thread_local! {
 static HAND_BODY_RUNS: AtomicU64 = AtomicU64::new(0);
 
 /// `validate_rule_slow` behind this thread's `FxHashMap`.
-pub fn validate_hand_fx(rule_id: u32, event_type: u32) -> bool {
+fn validate_hand_fx(rule_id: u32, event_type: u32) -> bool {
     HAND_CACHE.with(|cache| {
         if let Some(&valid) = cache.borrow().get(&(rule_id, event_type)) {
             return valid;
@@ -73,13 +73,13 @@ pub fn validate_hand_fx(rule_id: u32, event_type: u32) -> bool {
 
 /// Empties this thread's hand-written cache and zeroes its body-run count.
 /// Threads spawned later start with an empty cache of their own.
-pub fn reset_hand_fx() {
+fn reset_hand_fx() {
     HAND_CACHE.with(|cache| cache.borrow_mut().clear());
     HAND_BODY_RUNS.store(0, Relaxed);
 }
 
 /// Body runs of the hand-written cache since [`reset_hand_fx`].
-pub fn hand_fx_body_runs(_calls: u64) -> u64 {
+fn hand_fx_body_runs(_calls: u64) -> u64 {
     HAND_BODY_RUNS.load(Relaxed)
 }
 
@@ -118,14 +118,15 @@ fn table_build_runs(_calls: u64) -> u64 {
     DOMAIN as u64
 }
 
-/// Every strategy of the dense case, naive first.
-pub fn strategies() -> Vec<Strategy> {
+/// The strategies that keep nothing from one run to the next but a cache:
+/// naive first, then the caches, each beside the hand-written one. They
+/// serve the sparse case too.
+pub fn caches() -> Vec<Strategy> {
     vec![
         Strategy {
             name: NAIVE,
             twin: None,
             build: None,
-            charge_build: false,
             reset: keep_nothing,
             count_valid: |events| process_events(events, validate_rule_slow),
             body_runs: every_call,
@@ -134,7 +135,6 @@ pub fn strategies() -> Vec<Strategy> {
             name: "#[counted]",
             twin: Some(NAIVE),
             build: None,
-            charge_build: false,
             reset: validate_counted::clear,
             count_valid: |events| process_events(events, validate_counted),
             body_runs: |_| validate_counted::stats().misses,
@@ -143,7 +143,6 @@ pub fn strategies() -> Vec<Strategy> {
             name: MEMOIZE,
             twin: Some(HAND_FX),
             build: None,
-            charge_build: false,
             reset: validate_memoized::clear,
             count_valid: |events| process_events(events, validate_memoized),
             body_runs: |_| validate_memoized::stats().misses,
@@ -152,16 +151,28 @@ pub fn strategies() -> Vec<Strategy> {
             name: MEMOIZE_LOCAL,
             twin: Some(HAND_FX),
             build: None,
-            charge_build: false,
             reset: validate_memoized_local::clear,
             count_valid: |events| process_events(events, validate_memoized_local),
             body_runs: |_| validate_memoized_local::stats().misses,
         },
         Strategy {
+            name: HAND_FX,
+            twin: None,
+            build: None,
+            reset: reset_hand_fx,
+            count_valid: |events| process_events(events, validate_hand_fx),
+            body_runs: hand_fx_body_runs,
+        },
+    ]
+}
+
+/// Every strategy of the dense case: the caches, then the tables.
+pub fn strategies() -> Vec<Strategy> {
+    let tables = [
+        Strategy {
             name: PRECOMPUTE,
             twin: Some(HAND_FLAT),
             build: Some(validate_precomputed::init),
-            charge_build: false,
             reset: validate_precomputed::clear,
             count_valid: |events| process_events(events, validate_precomputed),
             body_runs: |_| {
@@ -170,21 +181,11 @@ pub fn strategies() -> Vec<Strategy> {
             },
         },
         Strategy {
-            name: HAND_FX,
-            twin: None,
-            build: None,
-            charge_build: false,
-            reset: reset_hand_fx,
-            count_valid: |events| process_events(events, validate_hand_fx),
-            body_runs: hand_fx_body_runs,
-        },
-        Strategy {
             name: HAND_FLAT,
             twin: None,
             build: Some(|| {
                 hand_flat();
             }),
-            charge_build: false,
             reset: keep_nothing,
             count_valid: |events| {
                 let table = hand_flat();
@@ -200,7 +201,6 @@ pub fn strategies() -> Vec<Strategy> {
             build: Some(|| {
                 hand_2d();
             }),
-            charge_build: false,
             reset: keep_nothing,
             count_valid: |events| {
                 let table = hand_2d();
@@ -210,5 +210,6 @@ pub fn strategies() -> Vec<Strategy> {
             },
             body_runs: table_build_runs,
         },
-    ]
+    ];
+    caches().into_iter().chain(tables).collect()
 }

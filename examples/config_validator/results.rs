@@ -50,16 +50,18 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row of a one-thread measurement.
+    /// The row of a one-thread measurement; `charge_build` adds the build's
+    /// time to the cost per event.
     pub fn one_thread(
         case: &'static str,
         strategy: &Strategy,
         events: usize,
         measured: &Measurement,
+        charge_build: bool,
     ) -> Row {
         let lookups = ns_per_event(measured.run, events);
         let charged = match measured.build {
-            Some(build) if strategy.charge_build => ns_per_event(build, events),
+            Some(build) if charge_build => ns_per_event(build, events),
             _ => 0.0,
         };
         Row {

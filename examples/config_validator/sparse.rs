@@ -13,11 +13,8 @@ use memo::precompute;
 
 use crate::common::events::{Event, N_EVENT_TYPES, N_RULES};
 use crate::common::rules::{process_events, validate_rule_slow};
-use crate::dense::{
-    hand_fx_body_runs, reset_hand_fx, validate_hand_fx, validate_memoized, validate_memoized_local,
-    HAND_FX, MEMOIZE, MEMOIZE_LOCAL, NAIVE,
-};
-use crate::strategy::{every_call, keep_nothing, Strategy};
+use crate::dense;
+use crate::strategy::{keep_nothing, Strategy};
 
 /// Each side of the sparse domain.
 pub const SIDE: u32 = 2_000;
@@ -64,52 +61,15 @@ fn table_build_runs(_calls: u64) -> u64 {
     ENTRIES as u64
 }
 
-/// Every strategy of the sparse case, naive first. The `#[precompute]`
-/// build-and-lookups row comes before its lookups-only row, which reuses the
-/// table the first one built.
+/// Every strategy of the sparse case: the dense case's caches, then the
+/// tables. The `#[precompute]` build-and-lookups row comes before its
+/// lookups-only row, which reuses the table the first one built.
 pub fn strategies() -> Vec<Strategy> {
-    vec![
-        Strategy {
-            name: NAIVE,
-            twin: None,
-            build: None,
-            charge_build: true,
-            reset: keep_nothing,
-            count_valid: |events| process_events(events, validate_rule_slow),
-            body_runs: every_call,
-        },
-        Strategy {
-            name: MEMOIZE,
-            twin: Some(HAND_FX),
-            build: None,
-            charge_build: true,
-            reset: validate_memoized::clear,
-            count_valid: |events| process_events(events, validate_memoized),
-            body_runs: |_| validate_memoized::stats().misses,
-        },
-        Strategy {
-            name: MEMOIZE_LOCAL,
-            twin: Some(HAND_FX),
-            build: None,
-            charge_build: true,
-            reset: validate_memoized_local::clear,
-            count_valid: |events| process_events(events, validate_memoized_local),
-            body_runs: |_| validate_memoized_local::stats().misses,
-        },
-        Strategy {
-            name: HAND_FX,
-            twin: None,
-            build: None,
-            charge_build: true,
-            reset: reset_hand_fx,
-            count_valid: |events| process_events(events, validate_hand_fx),
-            body_runs: hand_fx_body_runs,
-        },
+    let tables = [
         Strategy {
             name: PRECOMPUTE_BUILT,
             twin: Some(HAND_FLAT_SPARSE),
             build: Some(validate_sparse_precomputed::init),
-            charge_build: true,
             reset: validate_sparse_precomputed::clear,
             count_valid: |events| process_events(events, validate_sparse_precomputed),
             body_runs: |_| {
@@ -123,7 +83,6 @@ pub fn strategies() -> Vec<Strategy> {
             build: Some(|| {
                 hand_flat_sparse();
             }),
-            charge_build: true,
             reset: keep_nothing,
             count_valid: |events| {
                 let table = hand_flat_sparse();
@@ -137,10 +96,10 @@ pub fn strategies() -> Vec<Strategy> {
             name: PRECOMPUTE_LOOKUPS,
             twin: None,
             build: None,
-            charge_build: true,
             reset: validate_sparse_precomputed::clear,
             count_valid: |events| process_events(events, validate_sparse_precomputed),
             body_runs: |_| validate_sparse_precomputed::stats().misses,
         },
-    ]
+    ];
+    dense::caches().into_iter().chain(tables).collect()
 }

@@ -15,9 +15,6 @@ pub struct Strategy {
     pub twin: Option<&'static str>,
     /// One-time work before any run (building a table); timed once.
     pub build: Option<fn()>,
-    /// Whether the build's time is part of the strategy's cost per event
-    /// (the sparse case), or done ahead of time and shown apart (dense).
-    pub charge_build: bool,
     /// Clears caches and zeroes counters before each run.
     pub reset: fn(),
     /// Runs the strategy over the events and counts the valid ones.
