@@ -217,6 +217,18 @@ pub fn memo_capacity(rule_id: u32, event_type: u32) -> bool {
     validate_rule_slow(rule_id, event_type)
 }
 
+/// `#[precompute]` over a non-`const` fn: the table is built at the first call.
+#[memo::precompute(domain = (0..20, 0..20))]
+pub fn memo_precompute(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
+/// `#[precompute]` over a `const fn`: the table is built at compile time.
+#[memo::precompute(domain = (0..20, 0..20))]
+pub const fn memo_precompute_const(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
 /// `#[counted]`: no cache, counters only.
 #[memo::counted]
 pub fn memo_counted(rule_id: u32, event_type: u32) -> bool {
@@ -319,6 +331,8 @@ pub static STRATEGIES: &[Strategy] = &[
     strategy!(Bounded, "memo_capacity_1024", true, memo_capacity),
     strategy!(Bounded, "cached_max_size_1024", true, cached_sized),
     strategy!(Table, "hand_flat", true, hand_flat),
+    strategy!(Table, "memo_precompute", true, memo_precompute),
+    strategy!(Table, "memo_precompute_const", false, memo_precompute_const),
     strategy!(Table, "hand_flat_lazy", false, hand_flat_lazy),
     strategy!(Table, "hand_2d", false, hand_2d),
     strategy!(
