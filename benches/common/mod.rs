@@ -13,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -131,6 +131,29 @@ pub fn hand_flat_lazy(rule_id: u32, event_type: u32) -> bool {
     } else {
         validate_rule_slow(rule_id, event_type)
     }
+}
+
+static FLAT_BOXED: OnceLock<Box<[bool; DOMAIN]>> = OnceLock::new();
+
+/// The flat table in a `OnceLock<Box<[bool; 400]>>` (the shape of a
+/// non-`const` `#[precompute]` table), built at the first call.
+pub fn hand_flat_oncelock(rule_id: u32, event_type: u32) -> bool {
+    if rule_id < RULES && event_type < EVENT_TYPES {
+        FLAT_BOXED.get_or_init(|| Box::new(build_flat()))
+            [(rule_id * EVENT_TYPES + event_type) as usize]
+    } else {
+        validate_rule_slow(rule_id, event_type)
+    }
+}
+
+thread_local! {
+    static BOXED_LOCAL_CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// `hand_flat_oncelock` plus a thread-local `Cell<u64>` call counter.
+pub fn hand_flat_oncelock_local_counter(rule_id: u32, event_type: u32) -> bool {
+    BOXED_LOCAL_CALLS.with(|calls| calls.set(calls.get() + 1));
+    hand_flat_oncelock(rule_id, event_type)
 }
 
 /// A `[[bool; 20]; 20]` built at compile time.
@@ -334,6 +357,13 @@ pub static STRATEGIES: &[Strategy] = &[
     strategy!(Table, "memo_precompute", true, memo_precompute),
     strategy!(Table, "memo_precompute_const", false, memo_precompute_const),
     strategy!(Table, "hand_flat_lazy", false, hand_flat_lazy),
+    strategy!(Table, "hand_flat_oncelock", false, hand_flat_oncelock),
+    strategy!(
+        Table,
+        "hand_flat_oncelock_local_counter",
+        false,
+        hand_flat_oncelock_local_counter
+    ),
     strategy!(Table, "hand_2d", false, hand_2d),
     strategy!(
         Table,
