@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn probes_hash_only_hashable_keys() {
-        assert!((&KeyProbe(&(&1_u32, &"a"))).key_hash().is_some());
+        assert!(KeyProbe(&(&1_u32, &"a")).key_hash().is_some());
         assert_eq!((&KeyProbe(&(&Opaque,))).key_hash(), None);
     }
 }
