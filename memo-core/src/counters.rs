@@ -76,6 +76,7 @@ impl Slot {
     }
 }
 
+#[inline(always)]
 fn bump(counter: &AtomicU64, by: u64) {
     // Only the owning thread writes, so load + store loses nothing and keeps
     // the cache line in this core alone.

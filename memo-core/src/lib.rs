@@ -31,9 +31,7 @@ pub mod __private {
     pub use crate::counters::{count, LocalCounts, Timer};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
-    pub use crate::memoize::{
-        always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss, Probe,
-    };
+    pub use crate::memoize::{always, fill, is_ok, ErasedLocal, Local, LocalSlot, Miss, Probe};
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;

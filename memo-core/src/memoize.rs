@@ -5,7 +5,7 @@
 //! arguments ends before the body takes them by value:
 //!
 //! ```text
-//! let miss = match lookup(&LOCAL, (&a, b)) { Probe::Hit(v) => return v, Probe::Miss(m) => m };
+//! let miss = match LOCAL.with_local(|l| l.lookup((&a, b))) { Probe::Hit(v) => return v, Probe::Miss(m) => m };
 //! fill(&LOCAL, miss, move || body, cacheable)
 //! ```
 
@@ -94,8 +94,11 @@ where
     K: Hash + Eq + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
-    #[inline]
-    fn lookup<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
+    /// Probes the cache for `query`. Generated code calls this from a closure
+    /// of its own, so that each function's `LocalKey::with` is a separate
+    /// instance that inlines into it.
+    #[inline(always)]
+    pub fn lookup<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
         self.sync();
         if self.mode != Mode::Locked {
             if let Some(value) = self.store.borrow_mut().get(&query) {
@@ -104,6 +107,12 @@ where
                 return Probe::Hit(value);
             }
         }
+        self.lookup_shared(query)
+    }
+
+    /// Past this thread's own entries: the shared store, or a miss.
+    #[inline(never)]
+    fn lookup_shared<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
         if self.mode != Mode::ThreadLocal {
             let shared = lock(self.function.shared::<K, V>()).get(&query).cloned();
             if let Some(value) = shared {
@@ -188,7 +197,7 @@ pub trait LocalSlot<K, V> {
 }
 
 impl<K: 'static, V: 'static> LocalSlot<K, V> for LocalKey<Local<K, V>> {
-    #[inline]
+    #[inline(always)]
     fn with_local<R>(&'static self, f: impl FnOnce(&Local<K, V>) -> R) -> R {
         self.with(f)
     }
@@ -199,18 +208,6 @@ impl<K: Hash + Eq + 'static, V: 'static> LocalSlot<K, V> for LocalKey<ErasedLoca
     fn with_local<R>(&'static self, f: impl FnOnce(&Local<K, V>) -> R) -> R {
         self.with(|erased| f(erased.typed()))
     }
-}
-
-/// Probes the cache for `query`.
-#[inline]
-pub fn lookup<Q, V, S>(local: &'static S, query: Q) -> Probe<V, Q::Key>
-where
-    Q: Lookup,
-    Q::Key: Clone + Send + 'static,
-    V: Clone + Send + 'static,
-    S: LocalSlot<Q::Key, V> + ?Sized,
-{
-    local.with_local(|local| local.lookup(query))
 }
 
 /// Runs the body for a missed key and caches the result if `cacheable` says so.

@@ -9,7 +9,10 @@ pub fn fib(n: u64) -> u64 {
     }
     ::memo::__private::assert_key::<u64>();
     ::memo::__private::assert_value::<u64>();
-    let __memo_miss = match ::memo::__private::lookup(&__MEMO_LOCAL, (&n,)) {
+    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
+        &__MEMO_LOCAL,
+        |__memo_local| __memo_local.lookup((&n,)),
+    ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
     };
@@ -57,7 +60,10 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
     ::memo::__private::assert_key::<str>();
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<Result<u64, std::num::ParseIntError>>();
-    let __memo_miss = match ::memo::__private::lookup(&__MEMO_LOCAL, (s, &radix)) {
+    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
+        &__MEMO_LOCAL,
+        |__memo_local| __memo_local.lookup((s, &radix)),
+    ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
     };
@@ -108,9 +114,9 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<bool>();
-    let __memo_miss = match ::memo::__private::lookup(
+    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
         &__MEMO_LOCAL,
-        (&rule_id, &event_type),
+        |__memo_local| __memo_local.lookup((&rule_id, &event_type)),
     ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
@@ -178,9 +184,9 @@ impl Rect {
             ::memo::__private::ErasedLocal::new(& __MEMO);
         }
         ::memo::__private::assert_value::<String>();
-        let __memo_miss = match ::memo::__private::lookup(
+        let __memo_miss = match ::memo::__private::LocalSlot::with_local(
             &__MEMO_LOCAL,
-            ::memo::__private::Owned(self.w),
+            |__memo_local| __memo_local.lookup(::memo::__private::Owned(self.w)),
         ) {
             ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
             ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
