@@ -7,10 +7,13 @@
 //! the owners' fields (that would race with their stores); it records each
 //! slot's current values as the new baseline.
 
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::LocalKey;
 use std::time::Instant;
 
+use crate::function::Function;
 use crate::sketch::Sketch;
 
 /// One call in this many of a `#[counted]` function is timed and its key
@@ -124,7 +127,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 struct Live {
-    slot: Arc<Slot>,
+    slot: &'static Slot,
     /// The slot's values at the last `clear()`.
     base: Totals,
 }
@@ -135,6 +138,10 @@ struct Inner {
     /// What threads that have exited counted since the last `clear()`.
     retired: Totals,
     retired_profile: Profile,
+    /// Slots of exited threads, handed to new threads: slots are never freed,
+    /// so a thread's `&'static Slot` stays valid, and their number is bounded
+    /// by the most threads alive at once.
+    free: Vec<&'static Slot>,
 }
 
 /// The counters of one function, across all threads.
@@ -154,25 +161,33 @@ impl Counters {
         lock(&self.inner)
     }
 
-    pub(crate) fn register(&self) -> Arc<Slot> {
-        let slot = Arc::new(Slot::new());
-        self.lock()
-            .get_or_insert_with(Inner::default)
-            .live
-            .push(Live {
-                slot: Arc::clone(&slot),
-                base: Totals::default(),
-            });
+    pub(crate) fn register(&self) -> &'static Slot {
+        let mut guard = self.lock();
+        let inner = guard.get_or_insert_with(Inner::default);
+        let slot = inner
+            .free
+            .pop()
+            .unwrap_or_else(|| Box::leak(Box::new(Slot::new())));
+        // A recycled slot keeps its old values: they become its baseline.
+        inner.live.push(Live {
+            slot,
+            base: Totals::read(slot),
+        });
         slot
     }
 
-    fn retire(&self, slot: &Arc<Slot>) {
+    fn retire(&self, slot: &'static Slot) {
         let mut guard = self.lock();
         let inner = guard.get_or_insert_with(Inner::default);
-        if let Some(at) = inner.live.iter().position(|l| Arc::ptr_eq(&l.slot, slot)) {
+        if let Some(at) = inner.live.iter().position(|l| std::ptr::eq(l.slot, slot)) {
             let live = inner.live.swap_remove(at);
-            inner.retired.add(Totals::read(&live.slot), live.base);
-            inner.retired_profile.merge(&lock(&live.slot.profile));
+            inner.retired.add(Totals::read(live.slot), live.base);
+            inner
+                .retired_profile
+                .merge(&std::mem::take(&mut *lock(&live.slot.profile)));
+            live.slot.threshold.store(u64::MAX, Relaxed);
+            live.slot.entries.store(0, Relaxed);
+            inner.free.push(live.slot);
         }
     }
 
@@ -187,7 +202,7 @@ impl Counters {
         let mut entries = 0;
         let mut profile = inner.retired_profile.clone();
         for live in &inner.live {
-            sum.add(Totals::read(&live.slot), live.base);
+            sum.add(Totals::read(live.slot), live.base);
             profile.merge(&lock(&live.slot.profile));
             if live
                 .slot
@@ -206,7 +221,7 @@ impl Counters {
             inner.retired = Totals::default();
             inner.retired_profile = Profile::default();
             for live in &mut inner.live {
-                live.base = Totals::read(&live.slot);
+                live.base = Totals::read(live.slot);
                 *lock(&live.slot.profile) = Profile::default();
                 live.slot.threshold.store(u64::MAX, Relaxed);
             }
@@ -214,9 +229,10 @@ impl Counters {
     }
 }
 
-/// A thread's handle on its slot; gives the counts back when the thread exits.
+/// A thread's handle on its slot, owned by a lazily initialised thread-local
+/// (a `#[memoize]` function's `Local`); gives the counts back when the thread exits.
 pub struct LocalCounts {
-    slot: Arc<Slot>,
+    slot: &'static Slot,
     counters: &'static Counters,
 }
 
@@ -228,12 +244,12 @@ impl LocalCounts {
         }
     }
 
-    pub(crate) fn slot(&self) -> &Slot {
-        &self.slot
+    pub(crate) fn slot(&self) -> &'static Slot {
+        self.slot
     }
 
     /// Counts a call answered without the body.
-    #[inline]
+    #[inline(always)]
     pub fn hit(&self) {
         bump(&self.slot.hits, 1);
     }
@@ -250,34 +266,12 @@ impl LocalCounts {
         }
     }
 
-    /// Counts a hit on table cell `index`, sampling one in [`SAMPLE_EVERY`]
-    /// cells for the distinct-input estimate.
-    #[inline]
-    pub fn hit_at(&self, index: usize) {
-        let hits = self.slot.hits.load(Relaxed).wrapping_add(1);
-        self.slot.hits.store(hits, Relaxed);
-        if hits % SAMPLE_EVERY == 1 {
-            self.sample_key(crate::profile::hash_of(&index));
-        }
-    }
-
-    /// Records one timed execution of the body.
     pub(crate) fn timed(&self, since: Instant) {
-        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        bump(&self.slot.body_nanos, nanos);
-        bump(&self.slot.timed, 1);
+        self.slot.timed(since);
     }
 
-    /// Adds a key's hash to the distinct-input sketch.
     pub(crate) fn sample_key(&self, hash: u64) {
-        bump(&self.slot.samples, 1);
-        if hash < self.slot.threshold.load(Relaxed) {
-            let mut profile = lock(&self.slot.profile);
-            profile.distinct.insert(hash);
-            self.slot
-                .threshold
-                .store(profile.distinct.threshold(), Relaxed);
-        }
+        self.slot.sample_key(hash);
     }
 
     /// Widens the observed ranges of the integer parameters.
@@ -288,57 +282,170 @@ impl LocalCounts {
     }
 }
 
-/// Times a sampled call of a `#[counted]` function until dropped.
+impl Slot {
+    /// Counts a hit on table cell `index`, sampling one in [`SAMPLE_EVERY`]
+    /// cells for the distinct-input estimate.
+    #[inline(always)]
+    fn hit_at(&self, index: usize) {
+        let hits = self.hits.load(Relaxed).wrapping_add(1);
+        self.hits.store(hits, Relaxed);
+        if hits % SAMPLE_EVERY == 0 {
+            self.sample_key(crate::profile::hash_of(&index));
+        }
+    }
+
+    /// Records one timed execution of the body.
+    fn timed(&self, since: Instant) {
+        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        bump(&self.body_nanos, nanos);
+        bump(&self.timed, 1);
+    }
+
+    /// Adds a key's hash to the distinct-input sketch.
+    #[cold]
+    fn sample_key(&self, hash: u64) {
+        bump(&self.samples, 1);
+        if hash < self.threshold.load(Relaxed) {
+            let mut profile = lock(&self.profile);
+            profile.distinct.insert(hash);
+            self.threshold.store(profile.distinct.threshold(), Relaxed);
+        }
+    }
+}
+
+/// A thread's slot for a `#[counted]` or `#[precompute]` function, in a
+/// `const`-initialised thread-local with no destructor: reaching it is one
+/// thread-pointer-relative load, with no lazy-initialisation state to check.
+/// The slot is taken on the thread's first call and given back when the
+/// thread exits.
+pub struct ThreadSlot {
+    slot: Cell<Option<&'static Slot>>,
+}
+
+impl ThreadSlot {
+    /// No slot yet.
+    #[must_use]
+    pub const fn new() -> Self {
+        ThreadSlot {
+            slot: Cell::new(None),
+        }
+    }
+}
+
+impl Default for ThreadSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every slot this thread's [`ThreadSlot`]s took, given back when it exits.
+struct Exit {
+    taken: Vec<(
+        &'static LocalKey<ThreadSlot>,
+        &'static Counters,
+        &'static Slot,
+    )>,
+}
+
+impl Drop for Exit {
+    fn drop(&mut self) {
+        for (key, counters, slot) in self.taken.drain(..) {
+            // A later call from another thread-local destructor finds no slot
+            // and cannot take one (EXIT is gone): it is not counted.
+            let _ = key.try_with(|cell| cell.slot.set(None));
+            counters.retire(slot);
+        }
+    }
+}
+
+std::thread_local! {
+    static EXIT: RefCell<Exit> = const { RefCell::new(Exit { taken: Vec::new() }) };
+}
+
+/// This thread's slot of `function` behind `key`, taken on first use.
+#[inline(always)]
+fn thread_slot(
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+) -> Option<&'static Slot> {
+    match key.try_with(|cell| cell.slot.get()) {
+        Ok(Some(slot)) => Some(slot),
+        Ok(None) => take_slot(key, &function.counters),
+        Err(_) => None,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn take_slot(
+    key: &'static LocalKey<ThreadSlot>,
+    counters: &'static Counters,
+) -> Option<&'static Slot> {
+    EXIT.try_with(|exit| {
+        let slot = counters.register();
+        exit.borrow_mut().taken.push((key, counters, slot));
+        let _ = key.try_with(|cell| cell.slot.set(Some(slot)));
+        slot
+    })
+    .ok()
+}
+
+/// Counts a hit on cell `index` of a `#[precompute]` table.
+#[inline(always)]
+pub fn count_hit(key: &'static LocalKey<ThreadSlot>, function: &'static Function, index: usize) {
+    if let Some(slot) = thread_slot(key, function) {
+        slot.hit_at(index);
+    }
+}
+
+/// Times a sampled call until dropped.
 pub struct Timer {
-    local: &'static std::thread::LocalKey<LocalCounts>,
+    slot: &'static Slot,
     start: Instant,
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        let _ = self.local.try_with(|counts| counts.timed(self.start));
+        self.slot.timed(self.start);
     }
 }
 
-/// Counts one call of a `#[counted]` function. One call in [`SAMPLE_EVERY`] is
-/// timed (until the returned `Timer` drops) and has its key hashed (`key`
-/// gives `None` for keys that are not `Hash`). A call from a thread-local
-/// destructor, after this thread's counters are gone, is not counted.
-#[inline]
+/// Counts one call that runs the body: every call of a `#[counted]` function,
+/// an out-of-domain call of a `#[precompute]` one. One call in
+/// [`SAMPLE_EVERY`] is timed (until the returned `Timer` drops) and has its key
+/// hashed (`key` gives `None` for keys that are not `Hash`). A call from a
+/// thread-local destructor, after this thread's counters are gone, is not
+/// counted.
+#[inline(always)]
 pub fn count(
-    local: &'static std::thread::LocalKey<LocalCounts>,
-    key: impl FnOnce() -> Option<u64>,
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+    hash: impl FnOnce() -> Option<u64>,
 ) -> Option<Timer> {
-    let calls = local
-        .try_with(|counts| {
-            let calls = counts.slot.misses.load(Relaxed).wrapping_add(1);
-            counts.slot.misses.store(calls, Relaxed);
-            calls
-        })
-        .ok()?;
-    if calls % SAMPLE_EVERY != 1 {
-        return None;
+    let slot = thread_slot(key, function)?;
+    let calls = slot.misses.load(Relaxed).wrapping_add(1);
+    slot.misses.store(calls, Relaxed);
+    if calls % SAMPLE_EVERY == 1 {
+        Some(sampled(slot, hash))
+    } else {
+        None
     }
-    count_sampled(local, key)
 }
 
 #[cold]
-fn count_sampled(
-    local: &'static std::thread::LocalKey<LocalCounts>,
-    key: impl FnOnce() -> Option<u64>,
-) -> Option<Timer> {
-    if let Some(hash) = key() {
-        let _ = local.try_with(|counts| counts.sample_key(hash));
+fn sampled(slot: &'static Slot, hash: impl FnOnce() -> Option<u64>) -> Timer {
+    if let Some(hash) = hash() {
+        slot.sample_key(hash);
     }
-    Some(Timer {
-        local,
+    Timer {
+        slot,
         start: Instant::now(),
-    })
+    }
 }
 
 impl Drop for LocalCounts {
     fn drop(&mut self) {
-        self.counters.retire(&self.slot);
+        self.counters.retire(self.slot);
     }
 }
 
@@ -349,10 +456,12 @@ mod tests {
     #[test]
     fn exited_threads_keep_their_counts_and_clear_forgets_them() {
         static COUNTERS: Counters = Counters::new();
+        let all_registered = std::sync::Barrier::new(4);
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
                     let local = LocalCounts::new(&COUNTERS);
+                    all_registered.wait();
                     for _ in 0..1000 {
                         local.hit();
                     }
@@ -362,8 +471,17 @@ mod tests {
         });
         let (t, _, _) = COUNTERS.total(0);
         assert_eq!((t.hits, t.misses), (4000, 4));
+        let free = |c: &Counters| c.lock().as_ref().map_or(0, |i| i.free.len());
+        assert_eq!(free(&COUNTERS), 4, "exited threads give their slots back");
         let local = LocalCounts::new(&COUNTERS);
+        assert_eq!(free(&COUNTERS), 3, "a new thread reuses one");
         local.hit();
+        let (t, _, _) = COUNTERS.total(0);
+        assert_eq!(
+            (t.hits, t.misses),
+            (4001, 4),
+            "a reused slot starts from its old values"
+        );
         COUNTERS.reset();
         local.miss();
         let (t, _, _) = COUNTERS.total(0);

@@ -28,7 +28,7 @@ pub use stats::{Kind, Stats};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checks::{assert_key, assert_value};
-    pub use crate::counters::{count, LocalCounts, Timer};
+    pub use crate::counters::{count, count_hit, LocalCounts, ThreadSlot, Timer};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{always, fill, is_ok, ErasedLocal, Local, LocalSlot, Miss, Probe};
@@ -36,7 +36,7 @@ pub mod __private {
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
     pub use crate::table::Table;
-    pub use crate::table::{assert_table_value, count_hit, out_of_domain};
+    pub use crate::table::{assert_table_value, out_of_domain};
     pub use core::any::type_name;
     pub use core::time::Duration;
     pub use inventory;

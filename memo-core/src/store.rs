@@ -42,6 +42,10 @@ pub struct Store<K, V> {
     map: Map<K, V>,
     hasher: Hasher,
     ttl: Option<Duration>,
+    /// With a `ttl`, the unbounded map's length at which expired entries are
+    /// next swept out: twice the length after the last sweep, so sweeping costs
+    /// O(1) per insert.
+    sweep_at: usize,
 }
 
 impl<K: Hash + Eq, V> Store<K, V> {
@@ -51,7 +55,12 @@ impl<K: Hash + Eq, V> Store<K, V> {
             None => Map::Unbounded(HashTable::new()),
             Some(cap) => Map::Lru(LinkedHashMap::with_hasher(hasher.clone()), cap.max(1)),
         };
-        Store { map, hasher, ttl }
+        Store {
+            map,
+            hasher,
+            ttl,
+            sweep_at: 64,
+        }
     }
 
     /// The value for `query`, if present and fresh; a bounded map marks it most
@@ -60,29 +69,33 @@ impl<K: Hash + Eq, V> Store<K, V> {
     pub(crate) fn get<Q: Lookup<Key = K>>(&mut self, query: &Q) -> Option<&V> {
         let hash = self.hasher.hash_one(query);
         match &mut self.map {
-            Map::Unbounded(table) => {
-                let hasher = &self.hasher;
-                match table.find_entry(hash, |(k, _)| query.matches(k)) {
-                    Ok(entry) if entry.get().1.fresh() => Some(&entry.into_mut().1.value),
-                    Ok(entry) => {
-                        entry.remove();
-                        let _ = hasher;
-                        None
-                    }
-                    Err(_) => None,
-                }
+            // An expired entry stays until a miss replaces it or `insert` sweeps.
+            Map::Unbounded(table) => table
+                .find(hash, |(k, _)| query.matches(k))
+                .filter(|(_, e)| e.fresh())
+                .map(|(_, e)| &e.value),
+            Map::Lru(map, _) => Self::get_lru(map, hash, query),
+        }
+    }
+
+    /// A bounded map's lookup, which also reorders: out of line, so that the
+    /// unbounded map's hit path stays small enough to inline.
+    #[inline(never)]
+    fn get_lru<'a, Q: Lookup<Key = K>>(
+        map: &'a mut LinkedHashMap<K, Entry<V>, Hasher>,
+        hash: u64,
+        query: &Q,
+    ) -> Option<&'a V> {
+        match map.raw_entry_mut().from_hash(hash, |k| query.matches(k)) {
+            RawEntryMut::Occupied(mut entry) if entry.get().fresh() => {
+                entry.to_back();
+                Some(&entry.into_mut().value)
             }
-            Map::Lru(map, _) => match map.raw_entry_mut().from_hash(hash, |k| query.matches(k)) {
-                RawEntryMut::Occupied(mut entry) if entry.get().fresh() => {
-                    entry.to_back();
-                    Some(&entry.into_mut().value)
-                }
-                RawEntryMut::Occupied(entry) => {
-                    entry.remove();
-                    None
-                }
-                RawEntryMut::Vacant(_) => None,
-            },
+            RawEntryMut::Occupied(entry) => {
+                entry.remove();
+                None
+            }
+            RawEntryMut::Vacant(_) => None,
         }
     }
 
@@ -93,6 +106,10 @@ impl<K: Hash + Eq, V> Store<K, V> {
         let entry = Entry::new(value, self.ttl);
         match &mut self.map {
             Map::Unbounded(table) => {
+                if self.ttl.is_some() && table.len() >= self.sweep_at {
+                    table.retain(|(_, e)| e.fresh());
+                    self.sweep_at = (table.len() * 2).max(64);
+                }
                 let hasher = &self.hasher;
                 match table.entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(k)) {
                     TableEntry::Occupied(mut o) => o.get_mut().1 = entry,
@@ -156,6 +173,22 @@ mod tests {
         assert_eq!(store.get(&key(&1)), Some(&10));
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(store.get(&key(&1)), None);
-        assert_eq!(store.len(), 0);
+        // Expired entries of keys never asked for again are swept by inserts.
+        for k in 2..=64 {
+            store.insert((k,), k);
+        }
+        std::thread::sleep(Duration::from_millis(30));
+        store.insert((100,), 100);
+        assert_eq!(store.len(), 1, "the sweep dropped every expired entry");
+
+        let mut lru = Store::<(u32,), u32>::new(Some(4), Some(Duration::from_millis(20)));
+        lru.insert((1,), 10);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(lru.get(&key(&1)), None);
+        assert_eq!(
+            lru.len(),
+            0,
+            "a bounded map drops an expired entry when it finds it"
+        );
     }
 }

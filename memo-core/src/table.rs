@@ -6,9 +6,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt::{Arguments, Display};
 use std::sync::OnceLock;
-use std::thread::LocalKey;
 
-use crate::counters::LocalCounts;
 use crate::function::Function;
 
 /// A table of `N` cells built once at run time. `N` is part of the type so
@@ -183,15 +181,6 @@ impl<T, const N: usize> Default for Table<T, N> {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Counts a call answered by cell `index` of the table. A call from a
-/// thread-local destructor, after this thread's counters are gone, is not
-/// counted. (A call that runs the body, outside the domain or while this
-/// thread builds the table, is counted by [`count`](crate::counters::count).)
-#[inline]
-pub fn count_hit(local: &'static LocalKey<LocalCounts>, index: usize) {
-    let _ = local.try_with(|counts| counts.hit_at(index));
 }
 
 /// A return type a table can hand out again. (The `static` holding the table

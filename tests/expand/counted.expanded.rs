@@ -4,11 +4,12 @@ use memo::counted;
 /// Naive Fibonacci, with its calls counted.
 pub fn fib(n: u64) -> u64 {
     ::memo::__private::thread_local! {
-        static __MEMO_COUNTS : ::memo::__private::LocalCounts = fib::__MEMO
-        .local_counts();
+        #[doc(hidden)] static __MEMO_COUNTS : ::memo::__private::ThreadSlot = const {
+        ::memo::__private::ThreadSlot::new() };
     }
     let __memo_timer = ::memo::__private::count(
         &__MEMO_COUNTS,
+        &fib::__MEMO,
         || {
             use ::memo::__private::{Hashed as _, Unhashed as _};
             (&::memo::__private::KeyProbe(&(&n,))).key_hash()

@@ -8,7 +8,11 @@ pub fn popcount(byte: u8) -> u32 {
     if let ::core::option::Option::Some(__memo_value) = popcount::__memo_lookup(
         __memo_index,
     ) {
-        ::memo::__private::count_hit(&popcount::__MEMO_COUNTS, __memo_index);
+        ::memo::__private::count_hit(
+            &popcount::__MEMO_COUNTS,
+            &popcount::__MEMO,
+            __memo_index,
+        );
         return __memo_value;
     }
     popcount::__memo_miss(byte)
@@ -84,8 +88,8 @@ pub mod popcount {
         super::__memo_popcount(byte)
     }
     ::memo::__private::thread_local! {
-        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::LocalCounts
-        = __MEMO.local_counts();
+        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::ThreadSlot =
+        const { ::memo::__private::ThreadSlot::new() };
     }
     /// A call the table does not answer: out of the domain, or while this
     /// thread builds the table. Out of line, so that the lookup inlines.
@@ -95,6 +99,7 @@ pub mod popcount {
     pub(super) fn __memo_miss(byte: u8) -> u32 {
         let __memo_timer = ::memo::__private::count(
             &__MEMO_COUNTS,
+            &__MEMO,
             || ::core::option::Option::None,
         );
         super::__memo_popcount(byte)

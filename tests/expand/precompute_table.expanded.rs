@@ -15,7 +15,11 @@ pub fn validate_rule(rule_id: u32, event_type: u32) -> bool {
         if let ::core::option::Option::Some(__memo_value) = validate_rule::__memo_lookup(
             __memo_index,
         ) {
-            ::memo::__private::count_hit(&validate_rule::__MEMO_COUNTS, __memo_index);
+            ::memo::__private::count_hit(
+                &validate_rule::__MEMO_COUNTS,
+                &validate_rule::__MEMO,
+                __memo_index,
+            );
             return __memo_value;
         }
     }
@@ -110,8 +114,8 @@ pub mod validate_rule {
         super::__memo_validate_rule(rule_id, event_type)
     }
     ::memo::__private::thread_local! {
-        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::LocalCounts
-        = __MEMO.local_counts();
+        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::ThreadSlot =
+        const { ::memo::__private::ThreadSlot::new() };
     }
     /// A call the table does not answer: out of the domain, or while this
     /// thread builds the table. Out of line, so that the lookup inlines.
@@ -121,6 +125,7 @@ pub mod validate_rule {
     pub(super) fn __memo_miss(rule_id: u32, event_type: u32) -> bool {
         let __memo_timer = ::memo::__private::count(
             &__MEMO_COUNTS,
+            &__MEMO,
             || ::core::option::Option::None,
         );
         super::__memo_validate_rule(rule_id, event_type)
@@ -156,7 +161,11 @@ fn score(delta: i32, bonus: bool) -> String {
         if let ::core::option::Option::Some(__memo_value) = score::__memo_lookup(
             __memo_index,
         ) {
-            ::memo::__private::count_hit(&score::__MEMO_COUNTS, __memo_index);
+            ::memo::__private::count_hit(
+                &score::__MEMO_COUNTS,
+                &score::__MEMO,
+                __memo_index,
+            );
             return __memo_value;
         }
     }
@@ -238,8 +247,8 @@ mod score {
         super::__memo_score(delta, bonus)
     }
     ::memo::__private::thread_local! {
-        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::LocalCounts
-        = __MEMO.local_counts();
+        #[doc(hidden)] pub (super) static __MEMO_COUNTS : ::memo::__private::ThreadSlot =
+        const { ::memo::__private::ThreadSlot::new() };
     }
     /// A call the table does not answer: out of the domain, or while this
     /// thread builds the table. Out of line, so that the lookup inlines.
@@ -249,6 +258,7 @@ mod score {
     pub(super) fn __memo_miss(delta: i32, bonus: bool) -> String {
         let __memo_timer = ::memo::__private::count(
             &__MEMO_COUNTS,
+            &__MEMO,
             || ::core::option::Option::None,
         );
         super::__memo_score(delta, bonus)

@@ -195,3 +195,16 @@ pub(crate) fn name_method(root: &TokenStream, func: &Func, state: &TokenStream) 
         TokenStream::new()
     }
 }
+
+// Input:  a `#[counted]` or `#[precompute]` function
+// Output: thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
+//         (its counters' slot, one per thread, reached without a lazy-init check)
+pub(crate) fn counts_decl(root: &TokenStream, vis: &TokenStream) -> TokenStream {
+    let counts = thread_local_ident("COUNTS");
+    quote! {
+        #root::__private::thread_local! {
+            #[doc(hidden)]
+            #vis static #counts: #root::__private::ThreadSlot = const { #root::__private::ThreadSlot::new() };
+        }
+    }
+}

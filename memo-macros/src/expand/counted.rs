@@ -9,8 +9,8 @@ use crate::options::Options;
 
 // Input:  fn fib(n: u64) -> u64 { body }
 // Output: fn fib(n: u64) -> u64 {
-//             thread_local! { static __MEMO_COUNTS: LocalCounts = fib::__MEMO.local_counts(); }
-//             count(&__MEMO_COUNTS);
+//             thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
+//             let timer = count(&__MEMO_COUNTS, &fib::__MEMO, || hash of the arguments);
 //             body
 //         }
 //         mod fib { static __MEMO; fn stats(); fn clear() }
@@ -28,6 +28,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
         companion,
     } = &site;
     let counts = common::thread_local_ident("COUNTS");
+    let counts_decl = common::counts_decl(&root, &TokenStream::new());
     let name_method = common::name_method(&root, func, state);
     // Named parameters feed the distinct-input sketch on sampled calls.
     let args = func.params.iter().map(|p| &p.name);
@@ -42,10 +43,8 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
         #(#attrs)*
         #vis #sig {
             #in_body
-            #root::__private::thread_local! {
-                static #counts: #root::__private::LocalCounts = #state.local_counts();
-            }
-            let #timer = #root::__private::count(&#counts, || {
+            #counts_decl
+            let #timer = #root::__private::count(&#counts, &#state, || {
                 use #root::__private::{Hashed as _, Unhashed as _};
                 (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
             });

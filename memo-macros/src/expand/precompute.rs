@@ -206,7 +206,7 @@ fn consts(domain: &Domain, func: &Func) -> TokenStream {
 
 // Input:  fn f(a: u32, b: bool) -> R, `const` or not
 // Output: fn __memo_cell(index: usize) -> R { let (a, b) = __memo_args(index); super::__memo_f(a, b) }
-//         thread_local! { static __MEMO_COUNTS: LocalCounts = __MEMO.local_counts(); }
+//         thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
 //         #[cold] fn __memo_miss(a: u32, b: bool) -> R { count(&__MEMO_COUNTS); super::__memo_f(a, b) }
 //         const:     static __MEMO_TABLE: [R; __MEMO_LEN] = { every cell, by const evaluation };
 //         otherwise: static __MEMO_TABLE: Table<R, __MEMO_LEN> = Table::new();   (built by the first call or init())
@@ -224,23 +224,21 @@ fn table(
     let constness = constant.then(|| quote!(const));
     let counts = common::thread_local_ident("COUNTS");
     let timer = common::local("__memo_timer");
+    let counts_decl = common::counts_decl(root, &quote!(pub(super)));
     let cell = quote! {
         #[doc(hidden)]
         #constness fn __memo_cell(index: usize) -> #output {
             let (#(#params,)*) = __memo_args(index);
             super::#body(#(#params),*)
         }
-        #root::__private::thread_local! {
-            #[doc(hidden)]
-            pub(super) static #counts: #root::__private::LocalCounts = __MEMO.local_counts();
-        }
+        #counts_decl
         /// A call the table does not answer: out of the domain, or while this
         /// thread builds the table. Out of line, so that the lookup inlines.
         #[doc(hidden)]
         #[cold]
         #[inline(never)]
         pub(super) fn __memo_miss(#(#params: #types),*) -> #output {
-            let #timer = #root::__private::count(&#counts, || ::core::option::Option::None);
+            let #timer = #root::__private::count(&#counts, &__MEMO, || ::core::option::Option::None);
             super::#body(#(#params),*)
         }
     };
@@ -383,7 +381,7 @@ fn outer_fn(
     let lookup = quote! {
         let #index_var = #(#index)+*;
         if let ::core::option::Option::Some(#value) = #name::__memo_lookup(#index_var) {
-            #root::__private::count_hit(&#name::__MEMO_COUNTS, #index_var);
+            #root::__private::count_hit(&#name::__MEMO_COUNTS, &#name::__MEMO, #index_var);
             return #value;
         }
     };
