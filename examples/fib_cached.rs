@@ -56,5 +56,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
     println!("calls:  {}", stats.calls);
     println!("hits:   {}", stats.hits);
     println!("misses: {} (body runs)", stats.misses);
+    println!();
+    print!("{}", memo::report());
     Ok(())
 }

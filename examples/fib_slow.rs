@@ -73,5 +73,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
     println!("fib({n}) = {value}");
     println!("time:  {}", format_duration(elapsed));
     println!("calls: {}", stats.calls);
+    println!();
+    print!("{}", memo::report());
     Ok(())
 }
