@@ -27,7 +27,7 @@ pub mod thresholds {
     pub const OUT_OF_DOMAIN_SHARE: f64 = 0.5;
     /// A `#[counted]` function whose sampled calls repeat each distinct input at
     /// least this many times would gain from `#[memoize]` ...
-    pub const REPEATS_FOR_MEMOIZE: u64 = 4;
+    pub const REPEATS_FOR_MEMOIZE: u64 = 2;
     /// ... judged on at least this many sampled calls.
     pub const MIN_SAMPLES: u64 = 16;
 }
