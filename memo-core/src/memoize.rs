@@ -1,11 +1,13 @@
 //! The call path of `#[memoize]`: probe the cache with the borrowed arguments,
 //! and on a miss run the body with no borrow or lock held.
 //!
-//! The generated code is two steps, so that the probe's borrow of the
+//! The generated code is three steps, so that the probe's borrow of the
 //! arguments ends before the body takes them by value:
 //!
 //! ```text
-//! let miss = match LOCAL.with_local(|l| l.lookup((&a, b))) { Probe::Hit(v) => return v, Probe::Miss(m) => m };
+//! let query = (&a, b);
+//! if let Some(v) = LOCAL.with_local(|l| l.get(&query)) { return v }
+//! let miss = match LOCAL.with_local(|l| l.probe(query)) { Probe::Hit(v) => return v, Probe::Miss(m) => m };
 //! fill(&LOCAL, miss, move || body, cacheable)
 //! ```
 
@@ -94,25 +96,24 @@ where
     K: Hash + Eq + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
-    /// Probes the cache for `query`. Generated code calls this from a closure
-    /// of its own, so that each function's `LocalKey::with` is a separate
-    /// instance that inlines into it.
-    #[inline(always)]
-    pub fn lookup<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
+    /// The hit path: this thread's own entries (its cache, or its replica of
+    /// the shared one). Generated code calls it from a closure of its own, so
+    /// that each function's `LocalKey::with` is a separate instance that can
+    /// inline into it, and returns a plain `Option` so the value comes back in
+    /// registers.
+    #[inline]
+    pub fn get<Q: Lookup<Key = K>>(&self, query: &Q) -> Option<V> {
         self.sync();
-        if self.mode != Mode::Locked {
-            if let Some(value) = self.store.borrow_mut().get(&query) {
-                let value = value.clone();
-                self.counts.hit();
-                return Probe::Hit(value);
-            }
+        if self.mode == Mode::Locked {
+            return None;
         }
-        self.lookup_shared(query)
+        let value = self.store.borrow_mut().get(query)?.clone();
+        self.counts.hit();
+        Some(value)
     }
 
     /// Past this thread's own entries: the shared store, or a miss.
-    #[inline(never)]
-    fn lookup_shared<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
+    pub fn probe<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
         if self.mode != Mode::ThreadLocal {
             let shared = lock(self.function.shared::<K, V>()).get(&query).cloned();
             if let Some(value) = shared {

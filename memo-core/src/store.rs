@@ -65,7 +65,7 @@ impl<K: Hash + Eq, V> Store<K, V> {
 
     /// The value for `query`, if present and fresh; a bounded map marks it most
     /// recently used. An expired entry is dropped.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn get<Q: Lookup<Key = K>>(&mut self, query: &Q) -> Option<&V> {
         let hash = self.hasher.hash_one(query);
         match &mut self.map {

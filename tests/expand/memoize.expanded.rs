@@ -9,9 +9,16 @@ pub fn fib(n: u64) -> u64 {
     }
     ::memo::__private::assert_key::<u64>();
     ::memo::__private::assert_value::<u64>();
+    let __memo_query = (&n,);
+    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
+        &__MEMO_LOCAL,
+        |__memo_local| __memo_local.get(&__memo_query),
+    ) {
+        return __memo_value;
+    }
     let __memo_miss = match ::memo::__private::LocalSlot::with_local(
         &__MEMO_LOCAL,
-        |__memo_local| __memo_local.lookup((&n,)),
+        |__memo_local| __memo_local.probe(__memo_query),
     ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
@@ -60,9 +67,16 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
     ::memo::__private::assert_key::<str>();
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<Result<u64, std::num::ParseIntError>>();
+    let __memo_query = (s, &radix);
+    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
+        &__MEMO_LOCAL,
+        |__memo_local| __memo_local.get(&__memo_query),
+    ) {
+        return __memo_value;
+    }
     let __memo_miss = match ::memo::__private::LocalSlot::with_local(
         &__MEMO_LOCAL,
-        |__memo_local| __memo_local.lookup((s, &radix)),
+        |__memo_local| __memo_local.probe(__memo_query),
     ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
@@ -114,9 +128,16 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<bool>();
+    let __memo_query = (&rule_id, &event_type);
+    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
+        &__MEMO_LOCAL,
+        |__memo_local| __memo_local.get(&__memo_query),
+    ) {
+        return __memo_value;
+    }
     let __memo_miss = match ::memo::__private::LocalSlot::with_local(
         &__MEMO_LOCAL,
-        |__memo_local| __memo_local.lookup((&rule_id, &event_type)),
+        |__memo_local| __memo_local.probe(__memo_query),
     ) {
         ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
         ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
@@ -184,9 +205,16 @@ impl Rect {
             ::memo::__private::ErasedLocal::new(& __MEMO);
         }
         ::memo::__private::assert_value::<String>();
+        let __memo_query = ::memo::__private::Owned(self.w);
+        if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
+            &__MEMO_LOCAL,
+            |__memo_local| __memo_local.get(&__memo_query),
+        ) {
+            return __memo_value;
+        }
         let __memo_miss = match ::memo::__private::LocalSlot::with_local(
             &__MEMO_LOCAL,
-            |__memo_local| __memo_local.lookup(::memo::__private::Owned(self.w)),
+            |__memo_local| __memo_local.probe(__memo_query),
         ) {
             ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
             ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,

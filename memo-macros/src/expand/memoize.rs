@@ -12,7 +12,9 @@ use crate::options::Options;
 // Input:  fn f(n: u64, s: &str) -> R { body }
 // Output: fn f(n: u64, s: &str) -> R {
 //             thread_local! { static __MEMO_LOCAL: Local<(u64, <str as ToOwned>::Owned), R> = Local::new(&f::__MEMO); }
-//             let miss = match __MEMO_LOCAL.with_local(|l| l.lookup((&n, s))) { Hit(v) => return v, Miss(m) => m };
+//             let query = (&n, s);
+//             if let Some(v) = __MEMO_LOCAL.with_local(|l| l.get(&query)) { return v }
+//             let miss = match __MEMO_LOCAL.with_local(|l| l.probe(query)) { Hit(v) => return v, Miss(m) => m };
 //             fill(&__MEMO_LOCAL, miss, move || -> R { body }, always)
 //         }
 //         mod f { static __MEMO; fn stats(); fn clear() }
@@ -73,6 +75,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let name_method = common::name_method(&root, func, state);
     let miss = common::local("__memo_miss");
     let this = common::local("__memo_local");
+    let query_var = common::local("__memo_query");
     let value = common::local("__memo_value");
     let syn::ItemFn {
         attrs,
@@ -86,7 +89,13 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             #in_body
             #local_decl
             #asserts
-            let #miss = match #root::__private::LocalSlot::with_local(&#local, |#this| #this.lookup(#query)) {
+            let #query_var = #query;
+            if let ::core::option::Option::Some(#value) =
+                #root::__private::LocalSlot::with_local(&#local, |#this| #this.get(&#query_var))
+            {
+                return #value;
+            }
+            let #miss = match #root::__private::LocalSlot::with_local(&#local, |#this| #this.probe(#query_var)) {
                 #root::__private::Probe::Hit(#value) => return #value,
                 #root::__private::Probe::Miss(#miss) => #miss,
             };
