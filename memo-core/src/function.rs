@@ -160,7 +160,7 @@ impl Function {
         LocalCounts::new(&self.counters)
     }
 
-    pub(crate) fn shared<K, V>(&self) -> &Mutex<Store<K, V>>
+    pub(crate) fn shared<K, V>(&'static self) -> &'static Mutex<Store<K, V>>
     where
         K: std::hash::Hash + Eq + Send + 'static,
         V: Send + 'static,

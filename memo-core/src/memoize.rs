@@ -15,6 +15,7 @@ use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::hash::Hash;
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::thread::LocalKey;
 use std::time::Instant;
 
@@ -25,15 +26,17 @@ use crate::store::Store;
 
 /// A thread's part of a `#[memoize]` function: its counters, and its cache
 /// (`thread_local`) or its replica of the shared cache.
-pub struct Local<K, V> {
+pub struct Local<K: 'static, V: 'static> {
     function: &'static Function,
     mode: Mode,
     counts: LocalCounts,
     store: RefCell<Store<K, V>>,
     generation: Cell<u64>,
+    /// The function's shared store, typed, once this thread has looked it up.
+    shared: OnceCell<&'static Mutex<Store<K, V>>>,
 }
 
-impl<K: Hash + Eq, V> Local<K, V> {
+impl<K: Hash + Eq + 'static, V: 'static> Local<K, V> {
     /// This thread's part of `function`.
     #[must_use]
     pub fn new(function: &'static Function) -> Self {
@@ -49,6 +52,7 @@ impl<K: Hash + Eq, V> Local<K, V> {
             counts: function.local_counts(),
             store: RefCell::new(Store::new(capacity, ttl)),
             generation: Cell::new(0),
+            shared: OnceCell::new(),
         };
         local.sync();
         local
@@ -96,6 +100,10 @@ where
     K: Hash + Eq + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
+    fn shared(&self) -> &'static Mutex<Store<K, V>> {
+        self.shared.get_or_init(|| self.function.shared::<K, V>())
+    }
+
     /// The hit path: this thread's own entries (its cache, or its replica of
     /// the shared one). Generated code calls it from a closure of its own, so
     /// that each function's `LocalKey::with` is a separate instance that can
@@ -115,7 +123,7 @@ where
     /// Past this thread's own entries: the shared store, or a miss.
     pub fn probe<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
         if self.mode != Mode::ThreadLocal {
-            let shared = lock(self.function.shared::<K, V>()).get(&query).cloned();
+            let shared = lock(self.shared()).get(&query).cloned();
             if let Some(value) = shared {
                 if self.mode == Mode::Replicated {
                     self.store
@@ -154,11 +162,11 @@ where
                 self.publish_len();
             }
             Mode::Replicated => {
-                lock(self.function.shared::<K, V>()).insert(miss.key.clone(), value.clone());
+                lock(self.shared()).insert(miss.key.clone(), value.clone());
                 self.store.borrow_mut().insert(miss.key, value.clone());
             }
             Mode::Locked => {
-                let evicted = lock(self.function.shared::<K, V>()).insert(miss.key, value.clone());
+                let evicted = lock(self.shared()).insert(miss.key, value.clone());
                 self.counts.evicted(evicted);
             }
         }
