@@ -177,6 +177,27 @@ pub(crate) fn site(options: &Options, func: &Func, info: &InfoFields, extra: &To
     }
 }
 
+impl Site {
+    // Input:  the user's function and the statements that replace its body
+    // Output: #[attrs] vis fn f(..) -> R { <state, for methods> body }  mod f { .. }
+    pub(crate) fn emit(&self, func: &Func, body: TokenStream) -> TokenStream {
+        let syn::ItemFn {
+            attrs, vis, sig, ..
+        } = &func.item;
+        let Site {
+            in_body, companion, ..
+        } = self;
+        quote! {
+            #(#attrs)*
+            #vis #sig {
+                #in_body
+                #body
+            }
+            #companion
+        }
+    }
+}
+
 /// A hygienic local name for generated code, invisible to the user's body.
 pub(crate) fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())

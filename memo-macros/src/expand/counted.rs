@@ -22,27 +22,17 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
         &InfoFields::plain(quote!(Counted)),
         &TokenStream::new(),
     );
-    let common::Site {
-        state,
-        in_body,
-        companion,
-    } = &site;
+    let state = &site.state;
     let counts = common::thread_local_ident("COUNTS");
     let counts_decl = common::counts_decl(&root, &TokenStream::new());
     let name_method = common::name_method(&root, func, state);
     // Named parameters feed the distinct-input sketch on sampled calls.
     let args = func.params.iter().map(|p| &p.name);
     let timer = common::local("__memo_timer");
-    let syn::ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-    } = &func.item;
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #in_body
+    let block = &func.item.block;
+    site.emit(
+        func,
+        quote! {
             #counts_decl
             let #timer = #root::__private::count(&#counts, &#state, || {
                 use #root::__private::{Hashed as _, Unhashed as _};
@@ -50,7 +40,6 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             });
             #name_method
             #block
-        }
-        #companion
-    }
+        },
+    )
 }

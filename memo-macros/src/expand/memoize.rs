@@ -30,11 +30,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     };
     let observed_values = observed.values;
     let site = common::site(options, func, &info, &TokenStream::new());
-    let common::Site {
-        state,
-        in_body,
-        companion,
-    } = &site;
+    let state = &site.state;
     let local = common::thread_local_ident("LOCAL");
     let output = func
         .output
@@ -77,16 +73,10 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let this = common::local("__memo_local");
     let query_var = common::local("__memo_query");
     let value = common::local("__memo_value");
-    let syn::ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-    } = &func.item;
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #in_body
+    let block = &func.item.block;
+    site.emit(
+        func,
+        quote! {
             #local_decl
             #asserts
             let #query_var = #query;
@@ -101,9 +91,8 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             };
             #name_method
             #root::__private::fill(&#local, #miss, &[#(#observed_values),*], move || -> #output #block, #cacheable)
-        }
-        #companion
-    }
+        },
+    )
 }
 
 struct Observed {
