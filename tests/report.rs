@@ -205,3 +205,51 @@ fn report_renders_advice_and_json() {
     assert!(json.contains("\"name\": \"report::fib_slow\""), "{json}");
     assert!(json.contains("\"advice\": \"memoize\""), "{json}");
 }
+
+#[memo::precompute(domain = (0..300, 0..300))]
+fn wide(a: u32, b: u32) -> u32 {
+    a * 1_000 + b
+}
+
+#[test]
+fn a_large_table_serving_few_inputs_advises_memoize() {
+    for i in 0..10_000_u32 {
+        assert_eq!(wide(i % 10, 7), (i % 10) * 1_000 + 7);
+    }
+    let s = wide::stats();
+    assert_eq!((s.calls, s.hits, s.entries), (10_000, 10_000, 90_000));
+    let distinct = s.distinct.unwrap();
+    assert!(
+        (1..=10).contains(&distinct),
+        "cells read by sampled hits: {distinct}"
+    );
+    assert_eq!(
+        s.advice(),
+        Advice::SparseTable {
+            cells: 90_000,
+            distinct
+        }
+    );
+    assert!(s.advice().to_string().contains("use `#[memoize]`"));
+}
+
+#[memo::precompute(domain = 0..10)]
+fn narrow(a: u32) -> u32 {
+    a + 1
+}
+
+#[test]
+fn mostly_out_of_domain_calls_are_reported() {
+    for a in 0..1_000 {
+        assert_eq!(narrow(a), a + 1);
+    }
+    let s = narrow::stats();
+    assert_eq!((s.calls, s.hits, s.misses), (1_000, 10, 990));
+    assert_eq!(
+        s.advice(),
+        Advice::MostlyOutOfDomain {
+            misses: 990,
+            calls: 1_000
+        }
+    );
+}

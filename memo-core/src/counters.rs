@@ -15,9 +15,11 @@ use std::time::Instant;
 
 use crate::function::Function;
 use crate::sketch::Sketch;
+use crate::touched::Touched;
 
-/// One call in this many of a `#[counted]` function is timed and its key
-/// sampled; one `#[precompute]` hit in this many has its cell sampled.
+/// One call in this many of a `#[counted]` function (or an out-of-domain call
+/// of a `#[precompute]` one) is timed and its key sampled; one `#[precompute]`
+/// hit in this many marks its cell read.
 pub(crate) const SAMPLE_EVERY: u64 = 64;
 
 /// What the report learns beyond counts: distinct keys and observed ranges.
@@ -283,17 +285,6 @@ impl LocalCounts {
 }
 
 impl Slot {
-    /// Counts a hit on table cell `index`, sampling one in [`SAMPLE_EVERY`]
-    /// cells for the distinct-input estimate.
-    #[inline(always)]
-    fn hit_at(&self, index: usize) {
-        let hits = self.hits.load(Relaxed).wrapping_add(1);
-        self.hits.store(hits, Relaxed);
-        if hits % SAMPLE_EVERY == 0 {
-            self.sample_key(crate::profile::hash_of(&index));
-        }
-    }
-
     /// Records one timed execution of the body.
     fn timed(&self, since: Instant) {
         let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -390,11 +381,23 @@ fn take_slot(
     .ok()
 }
 
-/// Counts a hit on cell `index` of a `#[precompute]` table.
+/// Counts a hit on cell `index` of a `#[precompute]` table; one hit in
+/// [`SAMPLE_EVERY`] marks its cell read. Nothing here calls out of line, so a
+/// loop of lookups keeps its registers (measured: a rarely taken call on this
+/// path cost more than the count itself).
 #[inline(always)]
-pub fn count_hit(key: &'static LocalKey<ThreadSlot>, function: &'static Function, index: usize) {
+pub fn count_hit<const WORDS: usize>(
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+    touched: &Touched<WORDS>,
+    index: usize,
+) {
     if let Some(slot) = thread_slot(key, function) {
-        slot.hit_at(index);
+        let hits = slot.hits.load(Relaxed).wrapping_add(1);
+        slot.hits.store(hits, Relaxed);
+        if hits % SAMPLE_EVERY == 0 {
+            touched.touch(index);
+        }
     }
 }
 

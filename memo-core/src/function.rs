@@ -9,9 +9,10 @@ use std::time::Duration;
 use crate::counters::{Counters, LocalCounts};
 use crate::stats::{Kind, Stats};
 use crate::store::Store;
+use crate::touched::TouchedCells;
 
 /// What the macro knows about a function at compile time.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Info {
     /// `module_path!()` + `"::"` + the name (methods: completed at the first call).
     pub name: &'static str,
@@ -30,6 +31,8 @@ pub struct Info {
     /// The parameter types, when all are integers or `bool` (for the report's
     /// observed domain); empty otherwise.
     pub params: &'static [&'static str],
+    /// The cells of a `#[precompute]` table read so far.
+    pub touched: Option<&'static dyn TouchedCells>,
 }
 
 impl Info {
@@ -45,6 +48,7 @@ impl Info {
             thread_local: false,
             entries: 0,
             params: &[],
+            touched: None,
         }
     }
 }
@@ -216,8 +220,14 @@ impl Function {
             body_time,
             body_mean,
             lookup_cost,
-            distinct: (totals.samples > 0).then(|| profile.distinct.estimate()),
-            samples: totals.samples,
+            distinct: match self.info.touched {
+                Some(touched) => Some(touched.count()),
+                None => (totals.samples > 0).then(|| profile.distinct.estimate()),
+            },
+            samples: match self.info.touched {
+                Some(_) => totals.hits / crate::counters::SAMPLE_EVERY,
+                None => totals.samples,
+            },
             observed: profile.ranges,
             param_types: self.info.params,
         }
@@ -228,6 +238,9 @@ impl Function {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Some(shared) = self.shared.get() {
             shared.clear();
+        }
+        if let Some(touched) = self.info.touched {
+            touched.reset();
         }
         self.counters.reset();
     }

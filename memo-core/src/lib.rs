@@ -19,6 +19,7 @@ mod sketch;
 mod stats;
 mod store;
 mod table;
+mod touched;
 
 pub use advice::{thresholds, Advice};
 pub use report::{report, report_on_exit, Report, ReportOnExit};
@@ -37,6 +38,7 @@ pub mod __private {
     pub use crate::stats::Kind;
     pub use crate::table::Table;
     pub use crate::table::{assert_table_value, out_of_domain};
+    pub use crate::touched::Touched;
     pub use core::any::type_name;
     pub use core::time::Duration;
     pub use inventory;

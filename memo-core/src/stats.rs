@@ -61,7 +61,8 @@ pub struct Stats {
     /// What one cache lookup costs, calibrated once per process for this kind of cache.
     pub lookup_cost: Option<Duration>,
     /// The number of distinct inputs among the `samples` calls (a bounded
-    /// sketch: exact up to 256, estimated above).
+    /// sketch: exact up to 256, estimated above; for `#[precompute]`, the table
+    /// cells those hits read).
     pub distinct: Option<u64>,
     /// How many calls fed `distinct`: every miss of a `#[memoize]` function, one
     /// call in 64 of a `#[counted]` one, one hit in 64 of a `#[precompute]` one.

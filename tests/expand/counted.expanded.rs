@@ -29,6 +29,7 @@ pub mod fib {
         thread_local: false,
         entries: 0,
         params: &[],
+        touched: ::core::option::Option::None,
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)

@@ -43,6 +43,7 @@ pub mod fib {
         thread_local: false,
         entries: 0,
         params: &["u64"],
+        touched: ::core::option::Option::None,
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -105,6 +106,7 @@ mod parse {
         thread_local: false,
         entries: 0,
         params: &[],
+        touched: ::core::option::Option::None,
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -165,6 +167,7 @@ mod validate {
         thread_local: true,
         entries: 0,
         params: &["u32", "u32"],
+        touched: ::core::option::Option::None,
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -196,6 +199,7 @@ impl Rect {
             thread_local: false,
             entries: 0,
             params: &[],
+            touched: ::core::option::Option::None,
         });
         ::memo::__private::inventory::submit! {
             ::memo::__private::Registration(& __MEMO)

@@ -11,6 +11,7 @@ pub fn popcount(byte: u8) -> u32 {
         ::memo::__private::count_hit(
             &popcount::__MEMO_COUNTS,
             &popcount::__MEMO,
+            &popcount::__MEMO_TOUCHED,
             __memo_index,
         );
         return __memo_value;
@@ -33,6 +34,7 @@ pub mod popcount {
         thread_local: false,
         entries: __MEMO_LEN,
         params: &[],
+        touched: ::core::option::Option::Some(&__MEMO_TOUCHED),
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -127,4 +129,8 @@ pub mod popcount {
     ///Does nothing: the table of [`popcount()`](fn@super::popcount) was built at compile time.
     #[inline]
     pub fn init() {}
+    #[doc(hidden)]
+    pub(super) static __MEMO_TOUCHED: ::memo::__private::Touched<
+        { __MEMO_LEN.div_ceil(64) },
+    > = ::memo::__private::Touched::new();
 }

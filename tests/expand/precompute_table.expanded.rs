@@ -18,6 +18,7 @@ pub fn validate_rule(rule_id: u32, event_type: u32) -> bool {
             ::memo::__private::count_hit(
                 &validate_rule::__MEMO_COUNTS,
                 &validate_rule::__MEMO,
+                &validate_rule::__MEMO_TOUCHED,
                 __memo_index,
             );
             return __memo_value;
@@ -41,6 +42,7 @@ pub mod validate_rule {
         thread_local: false,
         entries: __MEMO_LEN,
         params: &[],
+        touched: ::core::option::Option::Some(&__MEMO_TOUCHED),
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -141,6 +143,10 @@ pub mod validate_rule {
     pub fn init() {
         __MEMO_TABLE.init(__memo_cell);
     }
+    #[doc(hidden)]
+    pub(super) static __MEMO_TOUCHED: ::memo::__private::Touched<
+        { __MEMO_LEN.div_ceil(64) },
+    > = ::memo::__private::Touched::new();
 }
 /// A score over a signed range and a flag; `strict` panics outside the domain.
 fn score(delta: i32, bonus: bool) -> String {
@@ -164,6 +170,7 @@ fn score(delta: i32, bonus: bool) -> String {
             ::memo::__private::count_hit(
                 &score::__MEMO_COUNTS,
                 &score::__MEMO,
+                &score::__MEMO_TOUCHED,
                 __memo_index,
             );
             return __memo_value;
@@ -187,6 +194,7 @@ mod score {
         thread_local: false,
         entries: __MEMO_LEN,
         params: &[],
+        touched: ::core::option::Option::Some(&__MEMO_TOUCHED),
     });
     ::memo::__private::inventory::submit! {
         ::memo::__private::Registration(& __MEMO)
@@ -274,4 +282,8 @@ mod score {
     pub fn init() {
         __MEMO_TABLE.init(__memo_cell);
     }
+    #[doc(hidden)]
+    pub(super) static __MEMO_TOUCHED: ::memo::__private::Touched<
+        { __MEMO_LEN.div_ceil(64) },
+    > = ::memo::__private::Touched::new();
 }

@@ -53,6 +53,8 @@ pub(crate) struct InfoFields {
     pub(crate) entries: TokenStream,
     /// `&["u32", "bool"]` when every parameter is an integer or `bool`.
     pub(crate) params: TokenStream,
+    /// `Some(&__MEMO_TOUCHED)` for a table.
+    pub(crate) touched: TokenStream,
 }
 
 impl InfoFields {
@@ -64,6 +66,7 @@ impl InfoFields {
             thread_local: false,
             entries: quote!(0),
             params: quote!(&[]),
+            touched: quote!(::core::option::Option::None),
         }
     }
 }
@@ -96,6 +99,7 @@ fn state_items(
         thread_local,
         entries,
         params,
+        touched,
     } = info;
     let capacity = match capacity {
         Some(n) => quote!(::core::option::Option::Some(#n)),
@@ -117,6 +121,7 @@ fn state_items(
             thread_local: #thread_local,
             entries: #entries,
             params: #params,
+            touched: #touched,
         });
         #root::__private::inventory::submit! { #root::__private::Registration(&#state) }
     }

@@ -62,8 +62,14 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         &body,
         constant,
     ));
+    extra.extend(quote! {
+        #[doc(hidden)]
+        pub(super) static __MEMO_TOUCHED: #companion_root::__private::Touched<{ __MEMO_LEN.div_ceil(64) }> =
+            #companion_root::__private::Touched::new();
+    });
     let info = InfoFields {
         entries: quote!(__MEMO_LEN),
+        touched: quote!(::core::option::Option::Some(&__MEMO_TOUCHED)),
         ..InfoFields::plain(quote!(Precompute))
     };
     let site = common::site(options, func, &info, &extra);
@@ -311,7 +317,7 @@ fn table(
 //             (strict: if o0 as u128 >= f::__MEMO_SIZE_0 { out_of_domain(..) })
 //             if (o0 as u128) < f::__MEMO_SIZE_0 {
 //                 let index = o0 as usize * f::__MEMO_STRIDE_0 + o1;
-//                 if let Some(value) = f::__memo_lookup(index) { count_hit(&f::__MEMO_COUNTS, index); return value }
+//                 if let Some(value) = f::__memo_lookup(index) { count_hit(&f::__MEMO_COUNTS, &f::__MEMO, &f::__MEMO_TOUCHED, index); return value }
 //             }
 //             f::__memo_miss(a, b)
 //         }
@@ -381,7 +387,7 @@ fn outer_fn(
     let lookup = quote! {
         let #index_var = #(#index)+*;
         if let ::core::option::Option::Some(#value) = #name::__memo_lookup(#index_var) {
-            #root::__private::count_hit(&#name::__MEMO_COUNTS, &#name::__MEMO, #index_var);
+            #root::__private::count_hit(&#name::__MEMO_COUNTS, &#name::__MEMO, &#name::__MEMO_TOUCHED, #index_var);
             return #value;
         }
     };
