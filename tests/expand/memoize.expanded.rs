@@ -69,12 +69,6 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<Result<u64, std::num::ParseIntError>>();
     let __memo_query = (s, &radix);
-    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.get(&__memo_query),
-    ) {
-        return __memo_value;
-    }
     let __memo_miss = match ::memo::__private::LocalSlot::with_local(
         &__MEMO_LOCAL,
         |__memo_local| __memo_local.probe(__memo_query),

@@ -73,6 +73,18 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let this = common::local("__memo_local");
     let query_var = common::local("__memo_query");
     let value = common::local("__memo_value");
+    // A shared cache with `capacity` or `ttl` keeps no per-thread entries: its
+    // every call goes to the shared store, so the per-thread probe is left out.
+    let locked = !options.thread_local && (options.capacity.is_some() || options.ttl.is_some());
+    let local_hit = (!locked).then(|| {
+        quote! {
+            if let ::core::option::Option::Some(#value) =
+                #root::__private::LocalSlot::with_local(&#local, |#this| #this.get(&#query_var))
+            {
+                return #value;
+            }
+        }
+    });
     let block = &func.item.block;
     site.emit(
         func,
@@ -80,11 +92,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             #local_decl
             #asserts
             let #query_var = #query;
-            if let ::core::option::Option::Some(#value) =
-                #root::__private::LocalSlot::with_local(&#local, |#this| #this.get(&#query_var))
-            {
-                return #value;
-            }
+            #local_hit
             let #miss = match #root::__private::LocalSlot::with_local(&#local, |#this| #this.probe(#query_var)) {
                 #root::__private::Probe::Hit(#value) => return #value,
                 #root::__private::Probe::Miss(#miss) => #miss,
