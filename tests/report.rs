@@ -253,3 +253,21 @@ fn mostly_out_of_domain_calls_are_reported() {
         }
     );
 }
+
+#[memo::precompute(domain = 0..4)]
+fn slow_outside(a: u32) -> u32 {
+    std::thread::sleep(std::time::Duration::from_micros(100));
+    a
+}
+
+#[test]
+fn body_time_covers_every_out_of_domain_call() {
+    for a in 10..138 {
+        slow_outside(a);
+    }
+    let s = slow_outside::stats();
+    assert_eq!(s.misses, 128);
+    let mean = s.body_mean.expect("one out-of-domain call in 64 is timed");
+    assert!(mean >= std::time::Duration::from_micros(100));
+    assert_eq!(s.body_time, mean * 128);
+}

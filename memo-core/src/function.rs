@@ -192,9 +192,10 @@ impl Function {
             Kind::Memoize => self.shared.get().map_or(0, |s| s.len()),
             Kind::Counted => 0,
         };
+        // Every miss of a cache is timed; one body run in 64 of the others.
         let executions = match self.info.kind {
-            Kind::Counted => totals.misses,
-            Kind::Memoize | Kind::Precompute => totals.timed,
+            Kind::Memoize => totals.timed,
+            Kind::Counted | Kind::Precompute => totals.misses,
         };
         let body_mean = (totals.timed > 0).then(|| {
             Duration::from_nanos(totals.body_nanos / totals.timed)
