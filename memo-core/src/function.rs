@@ -22,6 +22,8 @@ pub struct Info {
     pub kind: Kind,
     /// `capacity = N`.
     pub capacity: Option<usize>,
+    /// `policy = lru`: exact least-recently-used eviction.
+    pub lru: bool,
     /// `ttl = "..."`.
     pub ttl: Option<Duration>,
     /// `thread_local`.
@@ -44,6 +46,7 @@ impl Info {
             method: None,
             kind,
             capacity: None,
+            lru: false,
             ttl: None,
             thread_local: false,
             entries: 0,

@@ -7,3 +7,4 @@ syn::custom_keyword!(key);
 syn::custom_keyword!(domain);
 syn::custom_keyword!(strict);
 syn::custom_keyword!(max_entries);
+syn::custom_keyword!(policy);

@@ -33,7 +33,7 @@ impl Attr {
     fn accepts(self) -> &'static str {
         match self {
             Attr::Memoize => {
-                "`capacity = N`, `thread_local`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
+                "`capacity = N`, `policy = lru`, `thread_local`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
             }
             Attr::Precompute => {
                 "`domain = (a..b, ...)`, `strict`, `max_entries = N` and `crate = path`"
@@ -48,6 +48,8 @@ impl Attr {
 pub(crate) struct Options {
     pub(crate) krate: Option<Path>,
     pub(crate) capacity: Option<usize>,
+    /// `policy = lru`: exact least-recently-used eviction.
+    pub(crate) lru: bool,
     pub(crate) thread_local: bool,
     /// In milliseconds.
     pub(crate) ttl: Option<u64>,
@@ -83,6 +85,7 @@ impl<T> Once<T> {
 struct Raw {
     krate: Once<Path>,
     capacity: Once<usize>,
+    policy: Once<Span>,
     thread_local: Once<()>,
     ttl: Once<u64>,
     key: Once<Expr>,
@@ -96,6 +99,7 @@ impl Raw {
         Raw {
             krate: Once::new("crate"),
             capacity: Once::new("capacity"),
+            policy: Once::new("policy"),
             thread_local: Once::new("thread_local"),
             ttl: Once::new("ttl"),
             key: Once::new("key"),
@@ -109,6 +113,7 @@ impl Raw {
         Options {
             krate: self.krate.value,
             capacity: self.capacity.value,
+            lru: self.policy.value.is_some(),
             thread_local: self.thread_local.value.is_some(),
             ttl: self.ttl.value,
             key: self.key.value,
@@ -138,6 +143,12 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
     };
     if let Err(error) = parser.parse2(args) {
         errors.push(error);
+    }
+    if let (Some(at), None) = (raw.policy.value, raw.capacity.value) {
+        errors.at_span(
+            at,
+            "`policy` chooses how a bounded cache evicts; add `capacity = N`, or remove `policy`",
+        );
     }
     raw.finish()
 }
@@ -191,6 +202,25 @@ fn parse_one(
             );
         }
         raw.capacity.set(errors, span, n);
+    } else if input.peek(kw::policy) {
+        input.parse::<kw::policy>()?;
+        allowed(&[Attr::Memoize], "policy")?;
+        let policy = value::<Ident>(
+            input,
+            span,
+            "policy",
+            "`lru`, for exact least-recently-used eviction: `policy = lru`",
+        )?;
+        if policy != "lru" {
+            return Err(syn::Error::new(
+                policy.span(),
+                format!(
+                    "unknown policy `{policy}`; write `policy = lru` for exact least-recently-used \
+                     eviction, or remove `policy` for the default scan-resistant one"
+                ),
+            ));
+        }
+        raw.policy.set(errors, span, policy.span());
     } else if input.peek(kw::thread_local) {
         input.parse::<kw::thread_local>()?;
         allowed(&[Attr::Memoize], "thread_local")?;

@@ -25,6 +25,7 @@ pub mod fib {
         method: ::core::option::Option::None,
         kind: ::memo::__private::Kind::Counted,
         capacity: ::core::option::Option::None,
+        lru: false,
         ttl: ::core::option::Option::None,
         thread_local: false,
         entries: 0,

@@ -30,6 +30,7 @@ pub mod popcount {
         method: ::core::option::Option::None,
         kind: ::memo::__private::Kind::Precompute,
         capacity: ::core::option::Option::None,
+        lru: false,
         ttl: ::core::option::Option::None,
         thread_local: false,
         entries: __MEMO_LEN,

@@ -48,6 +48,8 @@ pub(crate) fn state_ident() -> Ident {
 pub(crate) struct InfoFields {
     pub(crate) kind: TokenStream,
     pub(crate) capacity: Option<usize>,
+    /// `policy = lru`.
+    pub(crate) lru: bool,
     pub(crate) ttl_ms: Option<u64>,
     pub(crate) thread_local: bool,
     pub(crate) entries: TokenStream,
@@ -62,6 +64,7 @@ impl InfoFields {
         InfoFields {
             kind,
             capacity: None,
+            lru: false,
             ttl_ms: None,
             thread_local: false,
             entries: quote!(0),
@@ -95,6 +98,7 @@ fn state_items(
     let InfoFields {
         kind,
         capacity,
+        lru,
         ttl_ms,
         thread_local,
         entries,
@@ -117,6 +121,7 @@ fn state_items(
             method: #method,
             kind: #root::__private::Kind::#kind,
             capacity: #capacity,
+            lru: #lru,
             ttl: #ttl,
             thread_local: #thread_local,
             entries: #entries,

@@ -23,6 +23,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let observed = observed_domain(&root, options, func);
     let info = InfoFields {
         capacity: options.capacity,
+        lru: options.lru,
         ttl_ms: options.ttl,
         thread_local: options.thread_local,
         params: observed.types,
