@@ -6,18 +6,29 @@ use std::hint::black_box;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::function::{lock, Mode};
+use crate::function::Mode;
+use crate::lookup::Lookup;
 use crate::store::Store;
+use crate::sync::{hash, hasher, lock};
 
 const KEYS: u64 = 400;
 const ROUNDS: u32 = 50_000;
 
 fn filled(capacity: Option<usize>) -> Store<(u64, u64), bool> {
-    let mut store = Store::new(capacity, None);
+    let mut store = Store::new(capacity, hasher());
+    let hasher = hasher();
     for k in 0..KEYS {
-        store.insert((k / 20, k % 20), k % 3 == 0);
+        let key = (k / 20, k % 20);
+        store.insert(hash(&hasher, &key), key, k % 3 == 0, None);
     }
     store
+}
+
+fn get(store: &mut Store<(u64, u64), bool>, k: u64) -> bool {
+    let query = (&(k / 20), &(k % 20));
+    let hash = hash(&hasher(), &query);
+    debug_assert!(query.matches(&(k / 20, k % 20)));
+    store.get(hash, &query).copied().unwrap_or(false)
 }
 
 fn time(mut lookup: impl FnMut(u64) -> bool) -> Duration {
@@ -32,22 +43,11 @@ fn measure(mode: Mode) -> Duration {
     match mode {
         Mode::ThreadLocal | Mode::Replicated => {
             let store = RefCell::new(filled(None));
-            time(|k| {
-                store
-                    .borrow_mut()
-                    .get(&(&(k / 20), &(k % 20)))
-                    .copied()
-                    .unwrap_or(false)
-            })
+            time(|k| get(&mut store.borrow_mut(), k))
         }
         Mode::Locked => {
             let store = Mutex::new(filled(Some(1024)));
-            time(|k| {
-                lock(&store)
-                    .get(&(&(k / 20), &(k % 20)))
-                    .copied()
-                    .unwrap_or(false)
-            })
+            time(|k| get(&mut lock(&store), k))
         }
     }
 }

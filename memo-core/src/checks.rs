@@ -9,10 +9,10 @@ use std::hash::Hash;
 pub fn assert_key<T>()
 where
     T: ?Sized + ToOwned + Hash + Eq,
-    T::Owned: Hash + Eq + Send + 'static,
+    T::Owned: Hash + Eq + Clone + Send + Sync + 'static,
 {
 }
 
 /// A return type that a cache can hand out again.
 #[inline(always)]
-pub fn assert_value<V: Clone + Send + 'static>() {}
+pub fn assert_value<V: Clone + Send + Sync + 'static>() {}

@@ -9,12 +9,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
+
+use crossbeam_utils::CachePadded;
 use std::thread::LocalKey;
 use std::time::Instant;
 
 use crate::function::Function;
 use crate::sketch::Sketch;
+use crate::sync::lock;
 use crate::touched::Touched;
 
 /// One call in this many of a `#[counted]` function (or an out-of-domain call
@@ -124,10 +127,6 @@ impl Totals {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 struct Live {
     slot: &'static Slot,
     /// The slot's values at the last `clear()`.
@@ -169,7 +168,9 @@ impl Counters {
         let slot = inner
             .free
             .pop()
-            .unwrap_or_else(|| Box::leak(Box::new(Slot::new())));
+            // Each slot on cache lines of its own: two threads' slots never
+            // share one, so neither's counting slows the other.
+            .unwrap_or_else(|| Box::leak(Box::new(CachePadded::new(Slot::new()))));
         // A recycled slot keeps its old values: they become its baseline.
         inner.live.push(Live {
             slot,
@@ -256,10 +257,38 @@ impl LocalCounts {
         bump(&self.slot.hits, 1);
     }
 
-    /// Counts a call that ran the body.
+    /// Counts a call that ran the body; `true` for the runs to time: the
+    /// second, the third and then one in [`SAMPLE_EVERY`] (the 66th, the
+    /// 130th, ...), so a function that rarely misses still gets a body time
+    /// while a cold fill of thousands of entries reads the clock a few times.
+    /// The first run is left out: it pays one-time costs (page faults, lazy
+    /// initialisation) that would stand for every run in the mean.
     #[inline]
-    pub fn miss(&self) {
-        bump(&self.slot.misses, 1);
+    pub(crate) fn miss(&self) -> bool {
+        let misses = self.slot.misses.load(Relaxed).wrapping_add(1);
+        self.slot.misses.store(misses, Relaxed);
+        misses == 3 || misses % SAMPLE_EVERY == 2
+    }
+
+    /// Whether a key with this hash could change the distinct-input sketch.
+    #[inline]
+    pub(crate) fn wants_sample(&self, hash: u64) -> bool {
+        hash < self.slot.threshold.load(Relaxed)
+    }
+
+    /// Hands the report what a call saw: observed ranges of the integer
+    /// arguments, and hashes of missed keys (each counted as a sample).
+    pub(crate) fn absorb(&self, ranges: &[(i128, i128)], hashes: &[u64]) {
+        let mut profile = lock(&self.slot.profile);
+        if !ranges.is_empty() {
+            profile.observe(ranges.iter().copied());
+        }
+        for &hash in hashes {
+            profile.distinct.insert(hash);
+        }
+        self.slot
+            .threshold
+            .store(profile.distinct.threshold(), Relaxed);
     }
 
     pub(crate) fn evicted(&self, n: u64) {
@@ -270,17 +299,6 @@ impl LocalCounts {
 
     pub(crate) fn timed(&self, since: Instant) {
         self.slot.timed(since);
-    }
-
-    pub(crate) fn sample_key(&self, hash: u64) {
-        self.slot.sample_key(hash);
-    }
-
-    /// Widens the observed ranges of the integer parameters.
-    pub(crate) fn observe(&self, values: &[i128]) {
-        if !values.is_empty() {
-            lock(&self.slot.profile).observe(values.iter().map(|&v| (v, v)));
-        }
     }
 }
 

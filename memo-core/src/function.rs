@@ -1,14 +1,17 @@
 //! The static state every instrumented function owns: what it is, its
 //! counters, and (for a shared cache) its store.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::counters::{Counters, LocalCounts};
+use crate::log::Log;
 use crate::stats::{Kind, Stats};
 use crate::store::Store;
+use crate::sync::{hasher, lock};
 use crate::touched::TouchedCells;
 
 /// What the macro knows about a function at compile time.
@@ -62,7 +65,8 @@ pub(crate) enum Mode {
     /// One cache per thread.
     ThreadLocal,
     /// One shared cache, read through a per-thread replica so that hits write
-    /// nothing another core reads (unbounded, no `ttl`).
+    /// nothing another core reads (unbounded, no `ttl`); threads share what they
+    /// computed through a log.
     Replicated,
     /// One shared cache behind a lock (`capacity` or `ttl`: an exact LRU order or
     /// an expiry needs one shared view).
@@ -73,31 +77,47 @@ pub(crate) enum Mode {
 /// needs no type parameters and can live in a plain `static`.
 trait SharedStore: Send + Sync {
     fn len(&self) -> usize;
-    fn clear(&self);
+    /// Drops every entry; `generation` is the function's new generation.
+    fn clear(&self, generation: u64);
     fn as_any(&self) -> &dyn Any;
 }
 
 impl<K, V> SharedStore for Mutex<Store<K, V>>
 where
-    K: std::hash::Hash + Eq + Send + 'static,
+    K: Hash + Eq + Send + 'static,
     V: Send + 'static,
 {
     fn len(&self) -> usize {
         lock(self).len()
     }
-    fn clear(&self) {
-        lock(self).clear();
+    fn clear(&self, _: u64) {
+        let old = lock(self).take();
+        drop(old);
     }
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
-/// Locks a store. User code (`Hash`, `Eq`, `Clone` of keys) may panic under this
-/// lock; the store stays consistent, so poisoning is ignored.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+impl<K, V> SharedStore for Log<K, V>
+where
+    K: Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    fn len(&self) -> usize {
+        Log::len(self)
+    }
+    fn clear(&self, generation: u64) {
+        self.reset(generation);
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
+
+/// The instantiations of a method of a generic `impl` (one item, one
+/// `static`, for every `Self` type), each with a `Function` of its own.
+type Instances = Mutex<Vec<(TypeId, &'static str, &'static Function)>>;
 
 /// The state of one instrumented function, in a `static` the macro emits.
 pub struct Function {
@@ -108,6 +128,7 @@ pub struct Function {
     /// when they see it change.
     pub(crate) generation: AtomicU64,
     shared: OnceLock<Box<dyn SharedStore>>,
+    instances: OnceLock<Instances>,
 }
 
 impl Function {
@@ -120,6 +141,7 @@ impl Function {
             counters: Counters::new(),
             generation: AtomicU64::new(0),
             shared: OnceLock::new(),
+            instances: OnceLock::new(),
         }
     }
 
@@ -139,15 +161,15 @@ impl Function {
     #[inline]
     pub fn name_method(&self, type_name: fn() -> &'static str) {
         if self.method_name.get().is_none() {
-            self.name_method_slow(type_name);
+            self.set_method_name(type_name());
         }
     }
 
     #[cold]
-    fn name_method_slow(&self, type_name: fn() -> &'static str) {
+    fn set_method_name(&self, type_name: &str) {
         if let Some(method) = self.info.method {
             self.method_name
-                .get_or_init(|| Box::leak(format!("{}::{method}", type_name()).into_boxed_str()));
+                .get_or_init(|| Box::leak(format!("{type_name}::{method}").into_boxed_str()));
         }
     }
 
@@ -167,21 +189,78 @@ impl Function {
         LocalCounts::new(&self.counters)
     }
 
-    pub(crate) fn shared<K, V>(&'static self) -> &'static Mutex<Store<K, V>>
+    fn shared_as<T: SharedStore + 'static>(&'static self, make: impl FnOnce() -> T) -> &'static T {
+        let any = self.shared.get_or_init(|| Box::new(make())).as_any();
+        match any.downcast_ref() {
+            Some(shared) => shared,
+            // Each `Function` belongs to one key and value type: methods of
+            // generic impls get one per instantiation (`instance`).
+            None => panic!(
+                "memo: `{}` was called with two key or value types",
+                self.name()
+            ),
+        }
+    }
+
+    /// The log an unbounded shared cache publishes to.
+    pub(crate) fn log<K, V>(&'static self) -> &'static Log<K, V>
     where
-        K: std::hash::Hash + Eq + Send + 'static,
+        K: Eq + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        self.shared_as(|| Log::new(self.generation.load(Ordering::Acquire)))
+    }
+
+    /// The store a shared cache with `capacity` or `ttl` keeps behind a lock.
+    pub(crate) fn locked<K, V>(&'static self) -> &'static Mutex<Store<K, V>>
+    where
+        K: Hash + Eq + Send + 'static,
         V: Send + 'static,
     {
-        self.shared
-            .get_or_init(|| {
-                Box::new(Mutex::new(Store::<K, V>::new(
-                    self.info.capacity,
-                    self.info.ttl,
-                )))
+        self.shared_as(|| Mutex::new(Store::new(self.info.capacity, hasher())))
+    }
+
+    /// The function for one instantiation `T` of a method whose `Self` type
+    /// is `type_name` (`""` for a plain function: itself). The first
+    /// instantiation called is this `static` itself; others get a `Function`
+    /// of their own, reported beside it.
+    pub(crate) fn instance<T: 'static>(
+        &'static self,
+        type_name: &'static str,
+    ) -> &'static Function {
+        if self.info.method.is_none() {
+            return self;
+        }
+        let types = TypeId::of::<T>();
+        let mut instances = lock(self.instances.get_or_init(Instances::default));
+        if let Some(&(_, _, function)) = instances
+            .iter()
+            .find(|(t, n, _)| *t == types && *n == type_name)
+        {
+            return function;
+        }
+        let function: &'static Function = if instances.is_empty() {
+            self
+        } else {
+            Box::leak(Box::new(Function::new(self.info)))
+        };
+        function.set_method_name(type_name);
+        instances.push((types, type_name, function));
+        function
+    }
+
+    /// This function's other instantiations (see `instance`).
+    pub(crate) fn others(&'static self) -> Vec<&'static Function> {
+        self.instances
+            .get()
+            .map(|i| {
+                lock(i)
+                    .iter()
+                    .map(|&(_, _, f)| f)
+                    .filter(|f| !std::ptr::eq(*f, self))
+                    .collect()
             })
-            .as_any()
-            .downcast_ref()
-            .expect("memo: a function's key and value types never change")
+            .unwrap_or_default()
     }
 
     /// A snapshot of the counters.
@@ -195,18 +274,23 @@ impl Function {
             Kind::Memoize => self.shared.get().map_or(0, |s| s.len()),
             Kind::Counted => 0,
         };
-        // Every miss of a cache is timed; one body run in 64 of the others.
-        let executions = match self.info.kind {
-            Kind::Memoize => totals.timed,
-            Kind::Counted | Kind::Precompute => totals.misses,
-        };
+        // One body run in `SAMPLE_EVERY` is timed (the first, the 65th, ...);
+        // the mean of those stands for every run.
         let body_mean = (totals.timed > 0).then(|| {
             Duration::from_nanos(totals.body_nanos / totals.timed)
                 .saturating_sub(crate::calibrate::clock_overhead())
         });
         let body_time = body_mean.map_or(Duration::ZERO, |mean| {
-            mean.saturating_mul(u32::try_from(executions).unwrap_or(u32::MAX))
+            let nanos = u64::try_from(mean.as_nanos()).unwrap_or(u64::MAX);
+            Duration::from_nanos(nanos.saturating_mul(totals.misses))
         });
+        // Every miss of a cache feeds the distinct-input sketch; one call in
+        // `SAMPLE_EVERY` of the others.
+        let samples = match (self.info.touched, self.info.kind) {
+            (Some(_), _) => totals.hits / crate::counters::SAMPLE_EVERY,
+            (None, Kind::Memoize) => totals.misses,
+            (None, _) => totals.samples,
+        };
         let lookup_cost =
             (self.info.kind == Kind::Memoize).then(|| crate::calibrate::lookup_cost(self.mode()));
 
@@ -226,12 +310,9 @@ impl Function {
             lookup_cost,
             distinct: match self.info.touched {
                 Some(touched) => Some(touched.count()),
-                None => (totals.samples > 0).then(|| profile.distinct.estimate()),
+                None => (samples > 0).then(|| profile.distinct.estimate()),
             },
-            samples: match self.info.touched {
-                Some(_) => totals.hits / crate::counters::SAMPLE_EVERY,
-                None => totals.samples,
-            },
+            samples,
             observed: profile.ranges,
             param_types: self.info.params,
         }
@@ -239,9 +320,9 @@ impl Function {
 
     /// Drops every entry (every thread's, for `thread_local`) and zeroes the counters.
     pub fn clear(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         if let Some(shared) = self.shared.get() {
-            shared.clear();
+            shared.clear(generation);
         }
         if let Some(touched) = self.info.touched {
             touched.reset();

@@ -10,7 +10,9 @@ mod calibrate;
 mod checks;
 mod counters;
 mod function;
+mod log;
 mod lookup;
+mod map;
 mod memoize;
 mod profile;
 mod registry;
@@ -18,6 +20,7 @@ mod report;
 mod sketch;
 mod stats;
 mod store;
+mod sync;
 mod table;
 mod touched;
 
@@ -32,7 +35,7 @@ pub mod __private {
     pub use crate::counters::{count, count_hit, LocalCounts, ThreadSlot, Timer};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
-    pub use crate::memoize::{always, fill, is_ok, ErasedLocal, Local, LocalSlot, Miss, Probe};
+    pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss};
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;

@@ -1,61 +1,158 @@
-//! The call path of `#[memoize]`: probe the cache with the borrowed arguments,
-//! and on a miss run the body with no borrow or lock held.
+//! The call path of `#[memoize]`.
 //!
-//! The generated code is three steps, so that the probe's borrow of the
+//! The generated code is two steps, so that the lookup's borrow of the
 //! arguments ends before the body takes them by value:
 //!
 //! ```text
 //! let query = (&a, b);
-//! if let Some(v) = LOCAL.with_local(|l| l.get(&query)) { return v }
-//! let miss = match LOCAL.with_local(|l| l.probe(query)) { Probe::Hit(v) => return v, Probe::Miss(m) => m };
-//! fill(&LOCAL, miss, move || body, cacheable)
+//! let miss = match lookup(&LOCAL, &query) { Ok(v) => return v, Err(miss) => miss };
+//! fill(&LOCAL, miss, query.into_key(), &[observed], move || body, cacheable)
 //! ```
+//!
+//! `lookup` hashes the key once; `fill` reuses that hash for every probe and
+//! insert. Every thread-local is reached with `try_with`: a call made while the
+//! thread is being torn down (from another thread-local's destructor) runs the
+//! body, uncached and uncounted.
+//!
+//! No user code (`Clone`, `Drop`, `Hash`, `Eq` of keys and values) runs while
+//! a lock is held. `Hash`/`Eq` of keys and `Clone` of a hit's value run while
+//! this thread's entries are borrowed; a call they make to the same function
+//! finds the entries busy and runs its body uncached, instead of panicking.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::hash::Hash;
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::thread::LocalKey;
 use std::time::Instant;
 
 use crate::counters::LocalCounts;
-use crate::function::{lock, Function, Mode};
+use crate::function::{Function, Mode};
+use crate::log::{Batch, Log};
 use crate::lookup::Lookup;
+use crate::map::{expiry, Entry, Map};
 use crate::store::Store;
+use crate::sync::{hash, hasher, lock, Hasher};
+
+/// Where a thread keeps its entries.
+enum Entries<K, V> {
+    /// Unbounded: a `thread_local` cache, or this thread's replica of a shared one.
+    Map(Map<K, V>),
+    /// A bounded `thread_local` cache.
+    Bounded(Store<K, V>),
+    /// None: a shared cache behind a lock (`capacity`, or `ttl`).
+    None,
+}
+
+impl<K: Hash + Eq, V> Entries<K, V> {
+    fn new(function: &Function) -> Self {
+        match function.mode() {
+            Mode::ThreadLocal => match function.info().capacity {
+                Some(capacity) => Entries::Bounded(Store::new(Some(capacity), hasher())),
+                None => Entries::Map(Map::default()),
+            },
+            Mode::Replicated => Entries::Map(Map::default()),
+            Mode::Locked => Entries::None,
+        }
+    }
+}
 
 /// A thread's part of a `#[memoize]` function: its counters, and its cache
 /// (`thread_local`) or its replica of the shared cache.
 pub struct Local<K: 'static, V: 'static> {
     function: &'static Function,
     mode: Mode,
+    hasher: Hasher,
     counts: LocalCounts,
-    store: RefCell<Store<K, V>>,
+    entries: RefCell<Entries<K, V>>,
+    /// The function's generation the entries belong to.
     generation: Cell<u64>,
-    /// The function's shared store, typed, once this thread has looked it up.
-    shared: OnceCell<&'static Mutex<Store<K, V>>>,
+    /// How many calls of the function that missed are running on this thread;
+    /// what they computed is published when the outermost returns.
+    depth: Cell<u32>,
+    /// Whether this thread holds the shared store's lock (`Locked`).
+    busy: Cell<bool>,
+    /// Replicated: entries computed here and not yet published.
+    pending: RefCell<Vec<Entry<K, V>>>,
+    /// Replicated: how many of the log's batches this thread has imported.
+    cursor: Cell<usize>,
+    /// Observed integer ranges and key hashes of misses, not yet handed to the
+    /// report (also published when the outermost call returns).
+    observed: RefCell<Vec<(i128, i128)>>,
+    sampled: RefCell<Vec<u64>>,
+    log: OnceCell<&'static Log<K, V>>,
+    locked: OnceCell<&'static Mutex<Store<K, V>>>,
 }
 
-impl<K: Hash + Eq + 'static, V: 'static> Local<K, V> {
+/// A call that missed: the key's hash, for `fill` to reuse.
+pub struct Miss {
+    hash: u64,
+    /// Whether the result may be cached (not when the entries were busy).
+    cache: bool,
+    /// Whether this thread's part was there (not once the thread's
+    /// thread-locals are being destroyed): then the miss is counted.
+    live: bool,
+}
+
+impl Miss {
+    fn new(hash: u64) -> Self {
+        Miss {
+            hash,
+            cache: true,
+            live: true,
+        }
+    }
+
+    fn busy(hash: u64) -> Self {
+        Miss {
+            hash,
+            cache: false,
+            live: true,
+        }
+    }
+}
+
+impl<K, V> Local<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     /// This thread's part of `function`.
     #[must_use]
     pub fn new(function: &'static Function) -> Self {
-        let info = function.info();
         let mode = function.mode();
-        let (capacity, ttl) = match mode {
-            Mode::ThreadLocal => (info.capacity, info.ttl),
-            Mode::Replicated | Mode::Locked => (None, None),
-        };
         let local = Local {
             function,
             mode,
+            hasher: hasher(),
             counts: function.local_counts(),
-            store: RefCell::new(Store::new(capacity, ttl)),
-            generation: Cell::new(0),
-            shared: OnceCell::new(),
+            entries: RefCell::new(Entries::new(function)),
+            generation: Cell::new(function.generation.load(Ordering::Acquire)),
+            depth: Cell::new(0),
+            busy: Cell::new(false),
+            pending: RefCell::new(Vec::new()),
+            cursor: Cell::new(0),
+            observed: RefCell::new(Vec::new()),
+            sampled: RefCell::new(Vec::new()),
+            log: OnceCell::new(),
+            locked: OnceCell::new(),
         };
-        local.sync();
         local
+            .counts
+            .slot()
+            .generation
+            .store(local.generation.get(), Ordering::Release);
+        local
+    }
+
+    fn log(&self) -> &'static Log<K, V> {
+        self.log.get_or_init(|| self.function.log::<K, V>())
+    }
+
+    fn locked(&self) -> &'static Mutex<Store<K, V>> {
+        self.locked.get_or_init(|| self.function.locked::<K, V>())
     }
 
     /// Drops this thread's entries if `clear()` ran since they were stored.
@@ -69,116 +166,343 @@ impl<K: Hash + Eq + 'static, V: 'static> Local<K, V> {
 
     #[cold]
     fn sync_slow(&self, now: u64) {
-        self.store.borrow_mut().clear();
+        let Ok(mut entries) = self.entries.try_borrow_mut() else {
+            return; // a call from user code under the borrow: the outer call syncs
+        };
+        let old = std::mem::replace(&mut *entries, Entries::new(self.function));
+        drop(entries);
+        let pending = self
+            .pending
+            .try_borrow_mut()
+            .map(|mut p| std::mem::take(&mut *p));
         self.generation.set(now);
+        self.cursor.set(0);
         let slot = self.counts.slot();
         slot.entries.store(0, Ordering::Relaxed);
         slot.generation.store(now, Ordering::Release);
-    }
-
-    fn publish_len(&self) {
-        let len = self.store.borrow().len();
-        self.counts.slot().entries.store(len, Ordering::Relaxed);
-    }
-}
-
-/// The outcome of a probe.
-pub enum Probe<V, K> {
-    /// The cached value.
-    Hit(V),
-    /// Not cached: the body must run.
-    Miss(Miss<K>),
-}
-
-/// A key that missed, owned, waiting for the body's result.
-pub struct Miss<K> {
-    key: K,
-}
-
-impl<K, V> Local<K, V>
-where
-    K: Hash + Eq + Clone + Send + 'static,
-    V: Clone + Send + 'static,
-{
-    fn shared(&self) -> &'static Mutex<Store<K, V>> {
-        self.shared.get_or_init(|| self.function.shared::<K, V>())
+        drop(old);
+        drop(pending);
     }
 
     /// The hit path: this thread's own entries (its cache, or its replica of
-    /// the shared one). Generated code calls it from a closure of its own, so
-    /// that each function's `LocalKey::with` is a separate instance that can
-    /// inline into it, and returns a plain `Option` so the value comes back in
-    /// registers.
+    /// the shared one), and, past them, what other threads published.
     #[inline]
-    pub fn get<Q: Lookup<Key = K>>(&self, query: &Q) -> Option<V> {
+    fn lookup<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
         self.sync();
-        if self.mode == Mode::Locked {
-            return None;
+        let hash = hash(&self.hasher, query);
+        let Ok(entries) = self.entries.try_borrow() else {
+            return Err(Miss::busy(hash));
+        };
+        let found = match &*entries {
+            Entries::Map(map) => map.get(hash, query).cloned(),
+            Entries::Bounded(_) | Entries::None => {
+                drop(entries);
+                return self.lookup_slow(hash, query);
+            }
+        };
+        drop(entries);
+        match found {
+            Some(value) => {
+                self.counts.hit();
+                Ok(value)
+            }
+            None if self.mode == Mode::Replicated => self.lookup_slow(hash, query),
+            None => Err(Miss::new(hash)),
         }
-        let value = self.store.borrow_mut().get(query)?.clone();
-        self.counts.hit();
-        Some(value)
     }
 
-    /// Past this thread's own entries: the shared store, or a miss.
-    pub fn probe<Q: Lookup<Key = K>>(&self, query: Q) -> Probe<V, K> {
-        if self.mode != Mode::ThreadLocal {
-            let shared = lock(self.shared()).get(&query).cloned();
-            if let Some(value) = shared {
-                if self.mode == Mode::Replicated {
-                    self.store
-                        .borrow_mut()
-                        .insert(query.into_key(), value.clone());
+    /// Past this thread's own unbounded entries: a bounded cache, the shared
+    /// store, or what other threads published.
+    #[cold]
+    #[inline(never)]
+    fn lookup_slow<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
+        let found = match self.mode {
+            Mode::ThreadLocal => {
+                let Ok(mut entries) = self.entries.try_borrow_mut() else {
+                    return Err(Miss::busy(hash));
+                };
+                match &mut *entries {
+                    Entries::Bounded(store) => store.get(hash, query).cloned(),
+                    Entries::Map(_) | Entries::None => None,
                 }
+            }
+            Mode::Replicated => {
+                if self.import() {
+                    match &*self.entries.borrow() {
+                        Entries::Map(map) => map.get(hash, query).cloned(),
+                        Entries::Bounded(_) | Entries::None => None,
+                    }
+                } else {
+                    None
+                }
+            }
+            Mode::Locked => {
+                // `Eq` of keys and `Clone` of the value run under this lock: a
+                // call they make to this function would wait for itself, so a
+                // call from under it runs uncached instead.
+                if self.busy.replace(true) {
+                    return Err(Miss::busy(hash));
+                }
+                let found = lock(self.locked()).get(hash, query).cloned();
+                self.busy.set(false);
+                found
+            }
+        };
+        match found {
+            Some(value) => {
                 self.counts.hit();
-                return Probe::Hit(value);
+                Ok(value)
+            }
+            None => Err(Miss::new(hash)),
+        }
+    }
+
+    /// Brings in the batches other threads published since this thread last
+    /// looked. Returns whether there were any.
+    fn import(&self) -> bool {
+        let log = self.log();
+        let cursor = self.cursor.get();
+        if log.published() == cursor {
+            return false;
+        }
+        let Some(batches) = log.since(cursor, self.generation.get()) else {
+            return false; // a `clear()` this thread has not seen yet
+        };
+        let me = std::ptr::from_ref(self) as usize;
+        // Clone outside any borrow: user `Clone` may call this function.
+        let copies: Vec<Entry<K, V>> = batches
+            .iter()
+            .filter(|batch| batch.owner != me)
+            .flat_map(|batch| &batch.entries)
+            .filter(|e| e.fresh())
+            .map(|e| Entry {
+                hash: e.hash,
+                key: e.key.clone(),
+                value: e.value.clone(),
+                expires: e.expires,
+            })
+            .collect();
+        let Ok(mut entries) = self.entries.try_borrow_mut() else {
+            return false;
+        };
+        let mut displaced = Vec::new();
+        if let Entries::Map(map) = &mut *entries {
+            for copy in copies {
+                displaced.extend(map.insert(copy));
             }
         }
-        Probe::Miss(Miss {
-            key: query.into_key(),
-        })
+        drop(entries);
+        self.cursor.set(cursor + batches.len());
+        drop(displaced);
+        drop(batches);
+        true
     }
 
     fn fill(
         &self,
-        miss: Miss<K>,
+        miss: &Miss,
+        key: K,
         observed: &[i128],
         body: impl FnOnce() -> V,
         cacheable: fn(&V) -> bool,
     ) -> V {
-        self.counts.miss();
-        self.counts.observe(observed);
-        self.counts.sample_key(crate::profile::hash_of(&miss.key));
-        let start = Instant::now();
+        let generation = self.generation.get();
+        let timed = self.counts.miss();
+        self.observe(miss.hash, observed);
+        let outer = Depth::enter(self);
+        let start = timed.then(Instant::now);
         let value = body();
-        self.counts.timed(start);
-        if !cacheable(&value) {
-            return value;
+        if let Some(start) = start {
+            self.counts.timed(start);
         }
-        match self.mode {
-            Mode::ThreadLocal => {
-                let evicted = self.store.borrow_mut().insert(miss.key, value.clone());
-                self.counts.evicted(evicted);
-                self.publish_len();
-            }
-            Mode::Replicated => {
-                lock(self.shared()).insert(miss.key.clone(), value.clone());
-                self.store.borrow_mut().insert(miss.key, value.clone());
-            }
-            Mode::Locked => {
-                let evicted = lock(self.shared()).insert(miss.key, value.clone());
-                self.counts.evicted(evicted);
-            }
+        drop(outer);
+        let current = self.function.generation.load(Ordering::Acquire) == generation;
+        if miss.cache && current && cacheable(&value) {
+            self.store(miss.hash, key, &value);
+        }
+        if self.depth.get() == 0 {
+            self.publish();
         }
         value
     }
+
+    /// Keeps a computed value.
+    fn store(&self, hash: u64, key: K, value: &V) {
+        let expires = expiry(self.function.info().ttl);
+        match self.mode {
+            Mode::ThreadLocal | Mode::Replicated => {
+                let pending = (self.mode == Mode::Replicated).then(|| Entry {
+                    hash,
+                    key: key.clone(),
+                    value: value.clone(),
+                    expires,
+                });
+                let entry = Entry {
+                    hash,
+                    key,
+                    value: value.clone(),
+                    expires,
+                };
+                let Ok(mut entries) = self.entries.try_borrow_mut() else {
+                    return;
+                };
+                let (displaced, evicted, len) = match &mut *entries {
+                    Entries::Map(map) => (map.insert(entry), 0, map.len()),
+                    Entries::Bounded(store) => {
+                        let (evicted, dropped) =
+                            store.insert(hash, entry.key, entry.value, entry.expires);
+                        let len = store.len();
+                        drop(entries);
+                        drop(dropped);
+                        self.counts.evicted(evicted);
+                        self.counts.slot().entries.store(len, Ordering::Relaxed);
+                        return;
+                    }
+                    Entries::None => (Vec::new(), 0, 0),
+                };
+                drop(entries);
+                self.counts.evicted(evicted);
+                if self.mode == Mode::ThreadLocal {
+                    self.counts.slot().entries.store(len, Ordering::Relaxed);
+                }
+                if let (Some(pending), Ok(mut list)) = (pending, self.pending.try_borrow_mut()) {
+                    list.push(pending);
+                }
+                drop(displaced);
+            }
+            Mode::Locked => {
+                let value = value.clone();
+                if self.busy.replace(true) {
+                    return;
+                }
+                let mut store = lock(self.locked());
+                // The generation is checked under the lock `clear()` takes
+                // too: a value computed before a `clear()` is never stored
+                // after it.
+                let dropped =
+                    if self.function.generation.load(Ordering::Acquire) == self.generation.get() {
+                        let (evicted, dropped) = store.insert(hash, key, value, expires);
+                        drop(store);
+                        self.counts.evicted(evicted);
+                        dropped
+                    } else {
+                        drop(store);
+                        Vec::new()
+                    };
+                self.busy.set(false);
+                drop(dropped);
+            }
+        }
+    }
+
+    /// Widens the observed ranges and samples the key, for the report.
+    fn observe(&self, hash: u64, values: &[i128]) {
+        if let Ok(mut ranges) = self.observed.try_borrow_mut() {
+            if ranges.is_empty() {
+                ranges.extend(values.iter().map(|&v| (v, v)));
+            } else {
+                for (range, &v) in ranges.iter_mut().zip(values) {
+                    *range = (range.0.min(v), range.1.max(v));
+                }
+            }
+        }
+        if self.counts.wants_sample(hash) {
+            if let Ok(mut sampled) = self.sampled.try_borrow_mut() {
+                sampled.push(hash);
+            }
+        }
+    }
+
+    /// Hands what this thread's outermost call computed to the other threads
+    /// and to the report.
+    fn publish(&self) {
+        if self.mode == Mode::Replicated {
+            let pending = self
+                .pending
+                .try_borrow_mut()
+                .map(|mut p| std::mem::take(&mut *p));
+            if let Ok(entries) = pending {
+                if !entries.is_empty() {
+                    let me = std::ptr::from_ref(self) as usize;
+                    let cursor = self.cursor.get();
+                    let batch = Batch { owner: me, entries };
+                    if self.log().publish(batch, self.generation.get(), cursor) {
+                        self.cursor.set(cursor + 1);
+                    }
+                }
+            }
+        }
+        let ranges = self
+            .observed
+            .try_borrow_mut()
+            .map(|mut r| std::mem::take(&mut *r));
+        let hashes = self
+            .sampled
+            .try_borrow_mut()
+            .map(|mut s| std::mem::take(&mut *s));
+        if let (Ok(ranges), Ok(hashes)) = (ranges, hashes) {
+            if !ranges.is_empty() || !hashes.is_empty() {
+                self.counts.absorb(&ranges, &hashes);
+            }
+        }
+    }
 }
 
-/// This thread's part of a function whose key or value type the macro cannot
+/// Counts a miss's body as running on this thread, until dropped (also when
+/// the body panics, so a panic leaves the function usable).
+struct Depth<'a, K: 'static, V: 'static> {
+    local: &'a Local<K, V>,
+}
+
+impl<'a, K: 'static, V: 'static> Depth<'a, K, V> {
+    fn enter(local: &'a Local<K, V>) -> Self {
+        local.depth.set(local.depth.get().saturating_add(1));
+        Depth { local }
+    }
+}
+
+impl<K: 'static, V: 'static> Drop for Depth<'_, K, V> {
+    fn drop(&mut self) {
+        self.local
+            .depth
+            .set(self.local.depth.get().saturating_sub(1));
+    }
+}
+
+/// A thread's part of a function whose key or value type the macro cannot
 /// name in a `static` (methods, whose types mention `Self`; `key = EXPR`).
+/// A method of a generic `impl` is one item for every `Self` type, so each
+/// instantiation gets a part of its own, and a `Function` of its own.
 pub struct ErasedLocal {
     function: &'static Function,
-    typed: OnceCell<Box<dyn Any>>,
+    /// The first instantiation this thread called.
+    first: OnceCell<Part>,
+    /// The others.
+    more: RefCell<Vec<Rc<Part>>>,
+}
+
+struct Part {
+    types: TypeId,
+    name: &'static str,
+    local: Box<dyn Any>,
+}
+
+impl Part {
+    fn new<K, V>(function: &'static Function, name: &'static str) -> Self
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        Part {
+            types: TypeId::of::<(K, V)>(),
+            name,
+            local: Box::new(Local::<K, V>::new(function.instance::<(K, V)>(name))),
+        }
+    }
+
+    fn is<K: 'static, V: 'static>(&self, name: &'static str) -> bool {
+        self.types == TypeId::of::<(K, V)>() && (std::ptr::eq(self.name, name) || self.name == name)
+    }
 }
 
 impl ErasedLocal {
@@ -187,35 +511,128 @@ impl ErasedLocal {
     pub fn new(function: &'static Function) -> Self {
         ErasedLocal {
             function,
-            typed: OnceCell::new(),
+            first: OnceCell::new(),
+            more: RefCell::new(Vec::new()),
         }
     }
 
-    fn typed<K: Hash + Eq + 'static, V: 'static>(&self) -> &Local<K, V> {
-        self.typed
-            .get_or_init(|| Box::new(Local::<K, V>::new(self.function)))
-            .downcast_ref()
-            .expect("memo: a function's key and value types never change")
+    /// Runs `f` on this thread's part for key `K`, value `V` and `Self` type
+    /// `name`.
+    fn with<K, V, R>(&self, name: &'static str, f: impl FnOnce(&Local<K, V>) -> R) -> R
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        let first = self
+            .first
+            .get_or_init(|| Part::new::<K, V>(self.function, name));
+        if first.is::<K, V>(name) {
+            if let Some(local) = first.local.downcast_ref() {
+                return f(local);
+            }
+        }
+        self.with_more(name, f)
     }
+
+    #[cold]
+    fn with_more<K, V, R>(&self, name: &'static str, f: impl FnOnce(&Local<K, V>) -> R) -> R
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        let found = self
+            .more
+            .borrow()
+            .iter()
+            .find(|p| p.is::<K, V>(name))
+            .cloned();
+        let part = found.unwrap_or_else(|| {
+            let part = Rc::new(Part::new::<K, V>(self.function, name));
+            self.more.borrow_mut().push(Rc::clone(&part));
+            part
+        });
+        match part.local.downcast_ref() {
+            Some(local) => f(local),
+            // `Part::is` compared the `TypeId` the box was made with.
+            None => unreachable_part(),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_part() -> ! {
+    panic!("memo: a thread's part of a function does not match its type id")
 }
 
 /// A `thread_local!` holding a thread's part of a function, typed or erased.
 pub trait LocalSlot<K, V> {
-    /// Runs `f` on this thread's part.
-    fn with_local<R>(&'static self, f: impl FnOnce(&Local<K, V>) -> R) -> R;
+    /// Runs `f` on this thread's part; `None` once the thread's thread-locals
+    /// are being destroyed. `name` is the `Self` type of a method.
+    fn try_local<R>(
+        &'static self,
+        name: &'static str,
+        f: impl FnOnce(&Local<K, V>) -> R,
+    ) -> Option<R>;
 }
 
-impl<K: 'static, V: 'static> LocalSlot<K, V> for LocalKey<Local<K, V>> {
+impl<K, V> LocalSlot<K, V> for LocalKey<Local<K, V>>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     #[inline(always)]
-    fn with_local<R>(&'static self, f: impl FnOnce(&Local<K, V>) -> R) -> R {
-        self.with(f)
+    fn try_local<R>(
+        &'static self,
+        _: &'static str,
+        f: impl FnOnce(&Local<K, V>) -> R,
+    ) -> Option<R> {
+        self.try_with(f).ok()
     }
 }
 
-impl<K: Hash + Eq + 'static, V: 'static> LocalSlot<K, V> for LocalKey<ErasedLocal> {
+impl<K, V> LocalSlot<K, V> for LocalKey<ErasedLocal>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     #[inline]
-    fn with_local<R>(&'static self, f: impl FnOnce(&Local<K, V>) -> R) -> R {
-        self.with(|erased| f(erased.typed()))
+    fn try_local<R>(
+        &'static self,
+        name: &'static str,
+        f: impl FnOnce(&Local<K, V>) -> R,
+    ) -> Option<R> {
+        self.try_with(|erased| erased.with(name, f)).ok()
+    }
+}
+
+/// Looks `query` up: `Ok` with the cached value, or `Err` with what `fill`
+/// needs. `name` is `type_name::<Self>()` for a method, `""` otherwise.
+#[inline(always)]
+pub fn lookup<K, V, Q, S>(local: &'static S, name: &'static str, query: &Q) -> Result<V, Miss>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    Q: Lookup<Key = K>,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    match local.try_local(name, |local| local.lookup_erased(query)) {
+        Some(found) => found,
+        None => Err(Miss {
+            hash: 0,
+            cache: false,
+            live: false,
+        }),
+    }
+}
+
+impl<K, V> Local<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    #[inline(always)]
+    fn lookup_erased<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
+        self.lookup(query)
     }
 }
 
@@ -223,17 +640,52 @@ impl<K: Hash + Eq + 'static, V: 'static> LocalSlot<K, V> for LocalKey<ErasedLoca
 /// `observed` holds the integer arguments, for the report's observed domain.
 pub fn fill<K, V, S>(
     local: &'static S,
-    miss: Miss<K>,
+    name: &'static str,
+    miss: Miss,
+    key: K,
     observed: &[i128],
     body: impl FnOnce() -> V,
     cacheable: fn(&V) -> bool,
 ) -> V
 where
-    K: Hash + Eq + Clone + Send + 'static,
-    V: Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
     S: LocalSlot<K, V> + ?Sized,
 {
-    local.with_local(|local| local.fill(miss, observed, body, cacheable))
+    let mut body = Some(body);
+    let mut key = Some(key);
+    if miss.live {
+        let done = local.try_local(name, |local| {
+            let (Some(key), Some(body)) = (key.take(), body.take()) else {
+                return None;
+            };
+            Some(local.fill_erased(&miss, key, observed, body, cacheable))
+        });
+        if let Some(Some(value)) = done {
+            return value;
+        }
+    }
+    match body.take() {
+        Some(body) => body(),
+        None => unreachable_part(),
+    }
+}
+
+impl<K, V> Local<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn fill_erased(
+        &self,
+        miss: &Miss,
+        key: K,
+        observed: &[i128],
+        body: impl FnOnce() -> V,
+        cacheable: fn(&V) -> bool,
+    ) -> V {
+        self.fill(miss, key, observed, body, cacheable)
+    }
 }
 
 /// `cacheable` for every return type but `Result`.

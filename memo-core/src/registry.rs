@@ -12,5 +12,5 @@ inventory::collect!(Registration);
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     inventory::iter::<Registration>
         .into_iter()
-        .map(|registration| registration.0)
+        .flat_map(|registration| std::iter::once(registration.0).chain(registration.0.others()))
 }

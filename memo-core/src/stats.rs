@@ -53,8 +53,11 @@ pub struct Stats {
     pub ttl: Option<Duration>,
     /// Whether each thread has a cache of its own (`thread_local`).
     pub thread_local: bool,
-    /// Time spent in the body, estimated from timed executions: every miss of a
-    /// `#[memoize]` function, one call in 64 of a `#[counted]` one.
+    /// Time spent in the body, estimated as `body_mean` times the executions.
+    /// Executions are sampled, not each timed: for `#[memoize]`, the second and
+    /// third miss and then one miss in 64; for `#[counted]` (and out-of-domain
+    /// `#[precompute]` calls), one call in 64. A clock read costs tens of ns
+    /// in a VM, as much as the bodies users cache.
     pub body_time: Duration,
     /// The mean time of one execution of the body, once one was timed.
     pub body_mean: Option<Duration>,
@@ -64,7 +67,8 @@ pub struct Stats {
     /// sketch: exact up to 256, estimated above; for `#[precompute]`, the table
     /// cells those hits read).
     pub distinct: Option<u64>,
-    /// How many calls fed `distinct`: every miss of a `#[memoize]` function, one
+    /// How many calls fed `distinct`: every miss of a `#[memoize]` function (handed
+    /// to the report when the thread's outermost call of the function returns), one
     /// call in 64 of a `#[counted]` one, one hit in 64 of a `#[precompute]` one.
     pub samples: u64,
     /// For a function whose parameters are all integers or `bool`, the smallest

@@ -10,22 +10,15 @@ pub fn fib(n: u64) -> u64 {
     ::memo::__private::assert_key::<u64>();
     ::memo::__private::assert_value::<u64>();
     let __memo_query = (&n,);
-    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.get(&__memo_query),
-    ) {
-        return __memo_value;
-    }
-    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.probe(__memo_query),
-    ) {
-        ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
-        ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
+    let __memo_miss = match ::memo::__private::lookup(&__MEMO_LOCAL, "", &__memo_query) {
+        ::core::result::Result::Ok(__memo_value) => return __memo_value,
+        ::core::result::Result::Err(__memo_miss) => __memo_miss,
     };
     ::memo::__private::fill(
         &__MEMO_LOCAL,
+        "",
         __memo_miss,
+        ::memo::__private::Lookup::into_key(__memo_query),
         &[::memo::__private::Observe::observe(&n)],
         move || -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } },
         ::memo::__private::always,
@@ -70,16 +63,15 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<Result<u64, std::num::ParseIntError>>();
     let __memo_query = (s, &radix);
-    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.probe(__memo_query),
-    ) {
-        ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
-        ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
+    let __memo_miss = match ::memo::__private::lookup(&__MEMO_LOCAL, "", &__memo_query) {
+        ::core::result::Result::Ok(__memo_value) => return __memo_value,
+        ::core::result::Result::Err(__memo_miss) => __memo_miss,
     };
     ::memo::__private::fill(
         &__MEMO_LOCAL,
+        "",
         __memo_miss,
+        ::memo::__private::Lookup::into_key(__memo_query),
         &[],
         move || -> Result<u64, std::num::ParseIntError> {
             u64::from_str_radix(s, radix)
@@ -127,22 +119,15 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
     ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<bool>();
     let __memo_query = (&rule_id, &event_type);
-    if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.get(&__memo_query),
-    ) {
-        return __memo_value;
-    }
-    let __memo_miss = match ::memo::__private::LocalSlot::with_local(
-        &__MEMO_LOCAL,
-        |__memo_local| __memo_local.probe(__memo_query),
-    ) {
-        ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
-        ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
+    let __memo_miss = match ::memo::__private::lookup(&__MEMO_LOCAL, "", &__memo_query) {
+        ::core::result::Result::Ok(__memo_value) => return __memo_value,
+        ::core::result::Result::Err(__memo_miss) => __memo_miss,
     };
     ::memo::__private::fill(
         &__MEMO_LOCAL,
+        "",
         __memo_miss,
+        ::memo::__private::Lookup::into_key(__memo_query),
         &[
             ::memo::__private::Observe::observe(&rule_id),
             ::memo::__private::Observe::observe(&event_type),
@@ -208,23 +193,19 @@ impl Rect {
         }
         ::memo::__private::assert_value::<String>();
         let __memo_query = ::memo::__private::Owned(self.w);
-        if let ::core::option::Option::Some(__memo_value) = ::memo::__private::LocalSlot::with_local(
+        let __memo_miss = match ::memo::__private::lookup(
             &__MEMO_LOCAL,
-            |__memo_local| __memo_local.get(&__memo_query),
+            ::memo::__private::type_name::<Self>(),
+            &__memo_query,
         ) {
-            return __memo_value;
-        }
-        let __memo_miss = match ::memo::__private::LocalSlot::with_local(
-            &__MEMO_LOCAL,
-            |__memo_local| __memo_local.probe(__memo_query),
-        ) {
-            ::memo::__private::Probe::Hit(__memo_value) => return __memo_value,
-            ::memo::__private::Probe::Miss(__memo_miss) => __memo_miss,
+            ::core::result::Result::Ok(__memo_value) => return __memo_value,
+            ::core::result::Result::Err(__memo_miss) => __memo_miss,
         };
-        __MEMO.name_method(::memo::__private::type_name::<Self>);
         ::memo::__private::fill(
             &__MEMO_LOCAL,
+            ::memo::__private::type_name::<Self>(),
             __memo_miss,
+            ::memo::__private::Lookup::into_key(__memo_query),
             &[],
             move || -> String { format!("w={}", self.w) },
             ::memo::__private::always,

@@ -13,9 +13,8 @@ use crate::options::Options;
 // Output: fn f(n: u64, s: &str) -> R {
 //             thread_local! { static __MEMO_LOCAL: Local<(u64, <str as ToOwned>::Owned), R> = Local::new(&f::__MEMO); }
 //             let query = (&n, s);
-//             if let Some(v) = __MEMO_LOCAL.with_local(|l| l.get(&query)) { return v }
-//             let miss = match __MEMO_LOCAL.with_local(|l| l.probe(query)) { Hit(v) => return v, Miss(m) => m };
-//             fill(&__MEMO_LOCAL, miss, move || -> R { body }, always)
+//             let miss = match lookup(&__MEMO_LOCAL, "", &query) { Ok(v) => return v, Err(m) => m };
+//             fill(&__MEMO_LOCAL, "", miss, query.into_key(), &[observed], move || -> R { body }, always)
 //         }
 //         mod f { static __MEMO; fn stats(); fn clear() }
 pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
@@ -69,23 +68,16 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     } else {
         quote!(#root::__private::always)
     };
-    let name_method = common::name_method(&root, func, state);
+    // A method's `Self` may be any type of a generic `impl`: its name picks
+    // the instantiation's own cache and report row.
+    let self_name = if func.in_impl() {
+        quote!(#root::__private::type_name::<Self>())
+    } else {
+        quote!("")
+    };
     let miss = common::local("__memo_miss");
-    let this = common::local("__memo_local");
     let query_var = common::local("__memo_query");
     let value = common::local("__memo_value");
-    // A shared cache with `capacity` or `ttl` keeps no per-thread entries: its
-    // every call goes to the shared store, so the per-thread probe is left out.
-    let locked = !options.thread_local && (options.capacity.is_some() || options.ttl.is_some());
-    let local_hit = (!locked).then(|| {
-        quote! {
-            if let ::core::option::Option::Some(#value) =
-                #root::__private::LocalSlot::with_local(&#local, |#this| #this.get(&#query_var))
-            {
-                return #value;
-            }
-        }
-    });
     let block = &func.item.block;
     site.emit(
         func,
@@ -93,13 +85,19 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
             #local_decl
             #asserts
             let #query_var = #query;
-            #local_hit
-            let #miss = match #root::__private::LocalSlot::with_local(&#local, |#this| #this.probe(#query_var)) {
-                #root::__private::Probe::Hit(#value) => return #value,
-                #root::__private::Probe::Miss(#miss) => #miss,
+            let #miss = match #root::__private::lookup(&#local, #self_name, &#query_var) {
+                ::core::result::Result::Ok(#value) => return #value,
+                ::core::result::Result::Err(#miss) => #miss,
             };
-            #name_method
-            #root::__private::fill(&#local, #miss, &[#(#observed_values),*], move || -> #output #block, #cacheable)
+            #root::__private::fill(
+                &#local,
+                #self_name,
+                #miss,
+                #root::__private::Lookup::into_key(#query_var),
+                &[#(#observed_values),*],
+                move || -> #output #block,
+                #cacheable,
+            )
         },
     )
 }

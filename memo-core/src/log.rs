@@ -1,0 +1,108 @@
+//! The shared half of an unbounded shared cache: an append-only log of the
+//! batches of entries that threads computed.
+//!
+//! Each thread answers hits from its own replica, so a hit reads and writes only
+//! memory of its own. A thread publishes what it computed when its outermost
+//! call of the function returns (one lock for a whole recursive fill), and a
+//! thread that misses first imports the batches other threads published since
+//! it last looked, if any (one atomic load tells). No user code runs under the
+//! lock: it guards a list of `Arc`s, and dropped batches are dropped after it
+//! is released.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hashbrown::HashTable;
+
+use crate::map::Entry;
+use crate::sync::lock;
+
+/// Entries one thread published at once.
+pub(crate) struct Batch<K, V> {
+    /// The publishing thread's replica, which holds these entries already.
+    pub(crate) owner: usize,
+    pub(crate) entries: Vec<Entry<K, V>>,
+}
+
+struct Inner<K, V> {
+    /// The function's generation these batches belong to (see `Function::clear`).
+    generation: u64,
+    batches: Vec<Arc<Batch<K, V>>>,
+}
+
+pub(crate) struct Log<K, V> {
+    inner: Mutex<Inner<K, V>>,
+    /// `batches.len()`, readable without the lock.
+    published: AtomicUsize,
+}
+
+impl<K, V> Log<K, V> {
+    pub(crate) fn new(generation: u64) -> Self {
+        Log {
+            inner: Mutex::new(Inner {
+                generation,
+                batches: Vec::new(),
+            }),
+            published: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many batches there are: a thread that has imported this many has
+    /// every entry.
+    #[inline]
+    pub(crate) fn published(&self) -> usize {
+        self.published.load(Ordering::Acquire)
+    }
+
+    /// Appends `batch` if it was computed in the current generation (a batch
+    /// computed before a `clear()` is dropped). Returns whether it was appended
+    /// right after the batch at `cursor - 1`, i.e. no other thread published
+    /// since the caller last imported.
+    pub(crate) fn publish(&self, batch: Batch<K, V>, generation: u64, cursor: usize) -> bool {
+        let batch = Arc::new(batch);
+        let mut inner = lock(&self.inner);
+        if inner.generation != generation {
+            drop(inner);
+            drop(batch);
+            return false;
+        }
+        let in_step = inner.batches.len() == cursor;
+        inner.batches.push(batch);
+        self.published.store(inner.batches.len(), Ordering::Release);
+        in_step
+    }
+
+    /// The batches from `cursor` on, if the log is still in `generation`.
+    pub(crate) fn since(&self, cursor: usize, generation: u64) -> Option<Vec<Arc<Batch<K, V>>>> {
+        let inner = lock(&self.inner);
+        (inner.generation == generation)
+            .then(|| inner.batches.get(cursor..).unwrap_or(&[]).to_vec())
+    }
+
+    /// Starts generation `generation` with no entries. Called by `clear()`
+    /// after it bumped the function's generation, under this lock, so that no
+    /// batch of the old generation is published or imported afterwards.
+    pub(crate) fn reset(&self, generation: u64) {
+        let mut inner = lock(&self.inner);
+        inner.generation = generation;
+        let old = std::mem::take(&mut inner.batches);
+        self.published.store(0, Ordering::Release);
+        drop(inner);
+        drop(old);
+    }
+}
+
+impl<K: Eq, V> Log<K, V> {
+    /// The number of distinct keys published (two threads may have computed
+    /// the same key).
+    pub(crate) fn len(&self) -> usize {
+        let batches = lock(&self.inner).batches.clone();
+        let mut seen: HashTable<&Entry<K, V>> = HashTable::new();
+        for entry in batches.iter().flat_map(|b| &b.entries) {
+            let hash = entry.hash;
+            seen.entry(hash, |e| e.hash == hash && e.key == entry.key, |e| e.hash)
+                .or_insert(entry);
+        }
+        seen.len()
+    }
+}
