@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::function::Mode;
 use crate::lookup::Lookup;
+use crate::map::Expiry;
 use crate::store::Store;
 use crate::sync::{hash, hasher, lock};
 
@@ -19,7 +20,7 @@ fn filled(capacity: Option<usize>) -> Store<(u64, u64), bool> {
     let hasher = hasher();
     for k in 0..KEYS {
         let key = (k / 20, k % 20);
-        store.insert(hash(&hasher, &key), key, k % 3 == 0, None);
+        store.insert(hash(&hasher, &key), key, k % 3 == 0, Expiry::NEVER);
     }
     store
 }

@@ -2,6 +2,7 @@
 //! beside it, so a key is hashed once per call and never again (not on insert,
 //! not when the table grows).
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
@@ -13,18 +14,47 @@ pub(crate) struct Entry<K, V> {
     pub(crate) hash: u64,
     pub(crate) key: K,
     pub(crate) value: V,
-    pub(crate) expires: Option<Instant>,
+    pub(crate) expires: Expiry,
 }
 
 impl<K, V> Entry<K, V> {
     pub(crate) fn fresh(&self) -> bool {
-        self.expires.is_none_or(|at| Instant::now() < at)
+        self.expires.is_fresh()
     }
 }
 
-/// The time an entry stored now expires at.
-pub(crate) fn expiry(ttl: Option<Duration>) -> Option<Instant> {
-    ttl.map(|ttl| Instant::now() + ttl)
+/// When an entry expires, in 8 bytes: nanoseconds since the process's first
+/// expiring entry, plus one; 0 for never (no `ttl`), which needs no clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Expiry(u64);
+
+fn since_epoch() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let elapsed = EPOCH.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Expiry {
+    pub(crate) const NEVER: Expiry = Expiry(0);
+
+    /// The expiry of an entry stored now.
+    pub(crate) fn after(ttl: Option<Duration>) -> Self {
+        match ttl {
+            None => Expiry::NEVER,
+            Some(ttl) => {
+                let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+                Expiry(since_epoch().saturating_add(ttl).saturating_add(1).max(1))
+            }
+        }
+    }
+
+    pub(crate) fn is_fresh(self) -> bool {
+        self == Expiry::NEVER || since_epoch() < self.0 - 1
+    }
+
+    pub(crate) fn expires(self) -> bool {
+        self != Expiry::NEVER
+    }
 }
 
 /// Unbounded entries, optionally expiring.
@@ -55,33 +85,36 @@ impl<K: Eq, V> Map<K, V> {
             .map(|e| &e.value)
     }
 
-    /// Stores `entry`, replacing an entry with an equal key. Returns what it
-    /// displaced (a replaced entry, swept expired ones), for the caller to drop
-    /// once nothing is borrowed.
-    pub(crate) fn insert(&mut self, entry: Entry<K, V>) -> Vec<Entry<K, V>> {
-        let mut dropped = Vec::new();
-        if entry.expires.is_some() && self.table.len() >= self.sweep_at {
-            dropped = self.sweep();
-        }
+    /// Stores `entry`, replacing an entry with an equal key, which it returns
+    /// for the caller to drop once nothing is borrowed.
+    #[inline]
+    pub(crate) fn insert(&mut self, entry: Entry<K, V>) -> Option<Entry<K, V>> {
         let hash = entry.hash;
         match self
             .table
             .entry(hash, |e| e.hash == hash && e.key == entry.key, |e| e.hash)
         {
-            TableEntry::Occupied(mut o) => dropped.push(std::mem::replace(o.get_mut(), entry)),
+            TableEntry::Occupied(mut o) => Some(std::mem::replace(o.get_mut(), entry)),
             TableEntry::Vacant(v) => {
                 v.insert(entry);
+                None
             }
         }
-        dropped
+    }
+
+    /// With a `ttl`: drops expired entries once the map has doubled since the
+    /// last sweep, so sweeping costs O(1) per insert. Returns them, for the
+    /// caller to drop once nothing is borrowed.
+    pub(crate) fn sweep_if_due(&mut self) -> Vec<Entry<K, V>> {
+        if self.table.len() >= self.sweep_at {
+            self.sweep()
+        } else {
+            Vec::new()
+        }
     }
 
     fn sweep(&mut self) -> Vec<Entry<K, V>> {
-        let now = Instant::now();
-        let expired = self
-            .table
-            .extract_if(|e| e.expires.is_some_and(|at| at <= now))
-            .collect();
+        let expired = self.table.extract_if(|e| !e.fresh()).collect();
         self.sweep_at = (self.table.len() * 2).max(64);
         expired
     }
@@ -95,6 +128,17 @@ impl<K: Eq, V> Map<K, V> {
     pub(crate) fn take(&mut self) -> Self {
         std::mem::take(self)
     }
+
+    /// Empties the map, keeping its allocation.
+    pub(crate) fn clear(&mut self) {
+        self.table.clear();
+        self.sweep_at = 64;
+    }
+
+    /// Whether the map holds nothing and has room: `self` after `clear`.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +146,7 @@ mod tests {
     use super::*;
     use std::hash::BuildHasher;
 
-    fn entry(key: u32, value: u32, expires: Option<Instant>) -> Entry<(u32,), u32> {
+    fn entry(key: u32, value: u32, expires: Expiry) -> Entry<(u32,), u32> {
         let hash = foldhash::fast::FixedState::with_seed(1).hash_one((&key,));
         Entry {
             hash,
@@ -120,8 +164,12 @@ mod tests {
     #[test]
     fn inserts_replace() {
         let mut map = Map::default();
-        assert!(map.insert(entry(1, 10, None)).is_empty());
-        assert_eq!(map.insert(entry(1, 11, None)).len(), 1, "replaced");
+        assert!(map.insert(entry(1, 10, Expiry::NEVER)).is_none());
+        assert_eq!(
+            map.insert(entry(1, 11, Expiry::NEVER)).map(|e| e.value),
+            Some(10),
+            "replaced"
+        );
         assert_eq!(get(&map, 1), Some(11));
         assert_eq!(get(&map, 2), None);
         assert_eq!(map.len(), 1);
@@ -130,14 +178,16 @@ mod tests {
     #[test]
     fn expired_entries_are_not_served_and_are_swept() {
         let mut map = Map::default();
-        let past = Instant::now();
-        let future = expiry(Some(Duration::from_secs(60)));
-        map.insert(entry(1, 10, Some(past)));
+        let past = Expiry::after(Some(Duration::from_nanos(1)));
+        std::thread::sleep(Duration::from_millis(1));
+        let future = Expiry::after(Some(Duration::from_secs(60)));
+        map.insert(entry(1, 10, past));
         assert_eq!(get(&map, 1), None);
         for k in 2..=64 {
-            map.insert(entry(k, k, Some(past)));
+            map.insert(entry(k, k, past));
         }
-        let swept = map.insert(entry(100, 100, future));
+        map.insert(entry(100, 100, future));
+        let swept = map.sweep_if_due();
         assert_eq!(swept.len(), 64, "the sweep dropped every expired entry");
         assert_eq!(map.len(), 1);
     }

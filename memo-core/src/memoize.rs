@@ -32,7 +32,7 @@ use crate::counters::LocalCounts;
 use crate::function::{Function, Mode};
 use crate::log::{Batch, Log};
 use crate::lookup::Lookup;
-use crate::map::{expiry, Entry, Map};
+use crate::map::{Entry, Expiry, Map};
 use crate::store::Store;
 use crate::sync::{hash, hasher, lock, Hasher};
 
@@ -80,8 +80,7 @@ pub struct Local<K: 'static, V: 'static> {
     cursor: Cell<usize>,
     /// Observed integer ranges and key hashes of misses, not yet handed to the
     /// report (also published when the outermost call returns).
-    observed: RefCell<Vec<(i128, i128)>>,
-    sampled: RefCell<Vec<u64>>,
+    seen: RefCell<Seen>,
     log: OnceCell<&'static Log<K, V>>,
     locked: OnceCell<&'static Mutex<Store<K, V>>>,
 }
@@ -134,8 +133,7 @@ where
             busy: Cell::new(false),
             pending: RefCell::new(Vec::new()),
             cursor: Cell::new(0),
-            observed: RefCell::new(Vec::new()),
-            sampled: RefCell::new(Vec::new()),
+            seen: RefCell::new(Seen::default()),
             log: OnceCell::new(),
             locked: OnceCell::new(),
         };
@@ -169,7 +167,11 @@ where
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
             return; // a call from user code under the borrow: the outer call syncs
         };
-        let old = std::mem::replace(&mut *entries, Entries::new(self.function));
+        let old = match &mut *entries {
+            // Handed back below, emptied outside the borrow, to keep its allocation.
+            Entries::Map(map) => Entries::Map(map.take()),
+            other => std::mem::replace(other, Entries::new(self.function)),
+        };
         drop(entries);
         let pending = self
             .pending
@@ -180,8 +182,17 @@ where
         let slot = self.counts.slot();
         slot.entries.store(0, Ordering::Relaxed);
         slot.generation.store(now, Ordering::Release);
-        drop(old);
         drop(pending);
+        if let Entries::Map(mut map) = old {
+            map.clear();
+            if let Ok(mut entries) = self.entries.try_borrow_mut() {
+                if let Entries::Map(now) = &mut *entries {
+                    if now.is_empty() {
+                        *now = map;
+                    }
+                }
+            }
+        }
     }
 
     /// The hit path: this thread's own entries (its cache, or its replica of
@@ -317,7 +328,7 @@ where
         }
         drop(outer);
         let current = self.function.generation.load(Ordering::Acquire) == generation;
-        if miss.cache && current && cacheable(&value) {
+        if miss.cache && current && cacheable(&value) && self.entries.try_borrow_mut().is_ok() {
             self.store(miss.hash, key, &value);
         }
         if self.depth.get() == 0 {
@@ -328,47 +339,56 @@ where
 
     /// Keeps a computed value.
     fn store(&self, hash: u64, key: K, value: &V) {
-        let expires = expiry(self.function.info().ttl);
+        let expires = Expiry::after(self.function.info().ttl);
         match self.mode {
-            Mode::ThreadLocal | Mode::Replicated => {
-                let pending = (self.mode == Mode::Replicated).then(|| Entry {
+            Mode::Replicated => {
+                // Both clones before the borrow: user `Clone` may call this function.
+                let pending = Entry {
                     hash,
                     key: key.clone(),
                     value: value.clone(),
                     expires,
-                });
+                };
                 let entry = Entry {
                     hash,
                     key,
                     value: value.clone(),
                     expires,
                 };
-                let Ok(mut entries) = self.entries.try_borrow_mut() else {
-                    return;
+                let replaced = match &mut *self.entries.borrow_mut() {
+                    Entries::Map(map) => map.insert(entry),
+                    Entries::Bounded(_) | Entries::None => None,
                 };
-                let (displaced, evicted, len) = match &mut *entries {
-                    Entries::Map(map) => (map.insert(entry), 0, map.len()),
-                    Entries::Bounded(store) => {
-                        let (evicted, dropped) =
-                            store.insert(hash, entry.key, entry.value, entry.expires);
-                        let len = store.len();
-                        drop(entries);
-                        drop(dropped);
-                        self.counts.evicted(evicted);
-                        self.counts.slot().entries.store(len, Ordering::Relaxed);
-                        return;
+                self.pending.borrow_mut().push(pending);
+                drop(replaced);
+            }
+            Mode::ThreadLocal => {
+                let value = value.clone();
+                let (evicted, len, dropped) = match &mut *self.entries.borrow_mut() {
+                    Entries::Map(map) => {
+                        let mut dropped = if expires.expires() {
+                            map.sweep_if_due()
+                        } else {
+                            Vec::new()
+                        };
+                        dropped.extend(map.insert(Entry {
+                            hash,
+                            key,
+                            value,
+                            expires,
+                        }));
+                        let dropped = dropped.into_iter().map(|e| (e.key, e.value)).collect();
+                        (0, map.len(), dropped)
                     }
-                    Entries::None => (Vec::new(), 0, 0),
+                    Entries::Bounded(store) => {
+                        let (evicted, dropped) = store.insert(hash, key, value, expires);
+                        (evicted, store.len(), dropped)
+                    }
+                    Entries::None => (0, 0, Vec::new()),
                 };
-                drop(entries);
                 self.counts.evicted(evicted);
-                if self.mode == Mode::ThreadLocal {
-                    self.counts.slot().entries.store(len, Ordering::Relaxed);
-                }
-                if let (Some(pending), Ok(mut list)) = (pending, self.pending.try_borrow_mut()) {
-                    list.push(pending);
-                }
-                drop(displaced);
+                self.counts.slot().entries.store(len, Ordering::Relaxed);
+                drop(dropped);
             }
             Mode::Locked => {
                 let value = value.clone();
@@ -396,19 +416,22 @@ where
     }
 
     /// Widens the observed ranges and samples the key, for the report.
+    #[inline]
     fn observe(&self, hash: u64, values: &[i128]) {
-        if let Ok(mut ranges) = self.observed.try_borrow_mut() {
-            if ranges.is_empty() {
-                ranges.extend(values.iter().map(|&v| (v, v)));
-            } else {
-                for (range, &v) in ranges.iter_mut().zip(values) {
-                    *range = (range.0.min(v), range.1.max(v));
+        let sample = self.counts.wants_sample(hash);
+        if let Ok(mut seen) = self.seen.try_borrow_mut() {
+            let seen = &mut *seen;
+            if seen.ranges.len() == values.len() {
+                for (range, &v) in seen.ranges.iter_mut().zip(values) {
+                    range.0 = range.0.min(v);
+                    range.1 = range.1.max(v);
                 }
+            } else {
+                seen.ranges.clear();
+                seen.ranges.extend(values.iter().map(|&v| (v, v)));
             }
-        }
-        if self.counts.wants_sample(hash) {
-            if let Ok(mut sampled) = self.sampled.try_borrow_mut() {
-                sampled.push(hash);
+            if sample {
+                seen.hashes.push(hash);
             }
         }
     }
@@ -432,20 +455,23 @@ where
                 }
             }
         }
-        let ranges = self
-            .observed
-            .try_borrow_mut()
-            .map(|mut r| std::mem::take(&mut *r));
-        let hashes = self
-            .sampled
-            .try_borrow_mut()
-            .map(|mut s| std::mem::take(&mut *s));
-        if let (Ok(ranges), Ok(hashes)) = (ranges, hashes) {
-            if !ranges.is_empty() || !hashes.is_empty() {
-                self.counts.absorb(&ranges, &hashes);
+        if let Ok(mut seen) = self.seen.try_borrow_mut() {
+            if !seen.ranges.is_empty() || !seen.hashes.is_empty() {
+                self.counts.absorb(&seen.ranges, &seen.hashes);
+                seen.ranges.clear();
+                seen.hashes.clear();
             }
         }
     }
+}
+
+/// What this thread's misses saw since the report last took it: per integer
+/// parameter the smallest and largest value, and key hashes for the
+/// distinct-input sketch.
+#[derive(Default)]
+struct Seen {
+    ranges: Vec<(i128, i128)>,
+    hashes: Vec<u64>,
 }
 
 /// Counts a miss's body as running on this thread, until dropped (also when

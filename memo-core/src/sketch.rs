@@ -3,13 +3,15 @@
 //! estimated from how small the `K`-th smallest hash is. Memory never grows past
 //! `K` hashes, and two sketches merge by union.
 
-use std::collections::BTreeSet;
-
 const K: usize = 256;
 
+/// The `K` smallest hashes, kept as a sorted `Vec`, plus the hashes inserted
+/// since the last compaction: an insert is a comparison and a push, and the
+/// sorting happens once per `K` inserts (a miss of a cold fill must stay cheap).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sketch {
-    smallest: BTreeSet<u64>,
+    smallest: Vec<u64>,
+    recent: Vec<u64>,
 }
 
 impl Sketch {
@@ -23,18 +25,31 @@ impl Sketch {
     }
 
     pub(crate) fn insert(&mut self, hash: u64) {
-        if hash >= self.threshold() && self.smallest.len() >= K {
-            return;
-        }
-        if self.smallest.insert(hash) && self.smallest.len() > K {
-            self.smallest.pop_last();
+        if hash < self.threshold() {
+            self.recent.push(hash);
+            if self.recent.len() >= K {
+                self.compact();
+            }
         }
     }
 
+    fn compact(&mut self) {
+        self.smallest.append(&mut self.recent);
+        self.smallest.sort_unstable();
+        self.smallest.dedup();
+        self.smallest.truncate(K);
+    }
+
     pub(crate) fn merge(&mut self, other: &Sketch) {
-        for &hash in &other.smallest {
+        for &hash in other.smallest.iter().chain(&other.recent) {
             self.insert(hash);
         }
+    }
+
+    fn compacted(&self) -> Vec<u64> {
+        let mut copy = self.clone();
+        copy.compact();
+        copy.smallest
     }
 
     /// The estimated number of distinct inputs, exact below `K`.
@@ -44,10 +59,11 @@ impl Sketch {
         clippy::cast_sign_loss
     )]
     pub(crate) fn estimate(&self) -> u64 {
-        if self.smallest.len() < K {
-            return self.smallest.len() as u64;
+        let smallest = self.compacted();
+        if smallest.len() < K {
+            return smallest.len() as u64;
         }
-        let kth = self.threshold() as f64 / u64::MAX as f64;
+        let kth = smallest[K - 1] as f64 / u64::MAX as f64;
         ((K - 1) as f64 / kth).round() as u64
     }
 }

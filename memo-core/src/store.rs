@@ -2,23 +2,21 @@
 //! or `ttl`, and a bounded `thread_local` one. Unbounded, or bounded with exact
 //! LRU order; keys come with the hash the call computed once.
 
-use std::time::Instant;
-
 use hashlink::linked_hash_map::RawEntryMut;
 use hashlink::LinkedHashMap;
 
 use crate::lookup::Lookup;
-use crate::map::{Entry, Map};
+use crate::map::{Entry, Expiry, Map};
 use crate::sync::Hasher;
 
 pub(crate) struct Timed<V> {
     value: V,
-    expires: Option<Instant>,
+    expires: Expiry,
 }
 
 impl<V> Timed<V> {
     fn fresh(&self) -> bool {
-        self.expires.is_none_or(|at| Instant::now() < at)
+        self.expires.is_fresh()
     }
 }
 
@@ -62,17 +60,23 @@ impl<K: std::hash::Hash + Eq, V> Store<K, V> {
         hash: u64,
         key: K,
         value: V,
-        expires: Option<Instant>,
+        expires: Expiry,
     ) -> (u64, Dropped<K, V>) {
         match self {
             Store::Unbounded(map) => {
-                let dropped = map.insert(Entry {
+                let mut dropped: Dropped<K, V> = map
+                    .sweep_if_due()
+                    .into_iter()
+                    .map(|e| (e.key, e.value))
+                    .collect();
+                let replaced = map.insert(Entry {
                     hash,
                     key,
                     value,
                     expires,
                 });
-                (0, dropped.into_iter().map(|e| (e.key, e.value)).collect())
+                dropped.extend(replaced.map(|e| (e.key, e.value)));
+                (0, dropped)
             }
             Store::Lru(map, capacity) => {
                 let timed = Timed { value, expires };
@@ -138,10 +142,10 @@ mod tests {
     #[test]
     fn lru_evicts_the_least_recently_used() {
         let mut store = Store::<(u32,), u32>::new(Some(2), crate::sync::hasher());
-        assert_eq!(store.insert(hash(1), (1,), 10, None).0, 0);
-        assert_eq!(store.insert(hash(2), (2,), 20, None).0, 0);
+        assert_eq!(store.insert(hash(1), (1,), 10, Expiry::NEVER).0, 0);
+        assert_eq!(store.insert(hash(2), (2,), 20, Expiry::NEVER).0, 0);
         assert_eq!(get(&mut store, 1), Some(10)); // 1 is now the most recent
-        assert_eq!(store.insert(hash(3), (3,), 30, None).0, 1); // evicts 2
+        assert_eq!(store.insert(hash(3), (3,), 30, Expiry::NEVER).0, 1); // evicts 2
         assert_eq!(get(&mut store, 2), None);
         assert_eq!(get(&mut store, 1), Some(10));
         assert_eq!(store.len(), 2);
@@ -150,7 +154,13 @@ mod tests {
     #[test]
     fn expired_entries_are_not_served() {
         let mut lru = Store::<(u32,), u32>::new(Some(4), crate::sync::hasher());
-        lru.insert(hash(1), (1,), 10, Some(Instant::now()));
+        lru.insert(
+            hash(1),
+            (1,),
+            10,
+            Expiry::after(Some(std::time::Duration::from_nanos(1))),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
         assert_eq!(get(&mut lru, 1), None);
     }
 }
