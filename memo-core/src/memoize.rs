@@ -664,6 +664,8 @@ where
 
 /// Runs the body for a missed key and caches the result if `cacheable` says so.
 /// `observed` holds the integer arguments, for the report's observed domain.
+/// Out of line, so that the caller's hit path keeps few registers to save.
+#[inline(never)]
 pub fn fill<K, V, S>(
     local: &'static S,
     name: &'static str,
