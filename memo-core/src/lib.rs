@@ -12,6 +12,7 @@ mod counters;
 mod function;
 mod lookup;
 mod memoize;
+mod policy;
 mod profile;
 mod registry;
 mod report;
