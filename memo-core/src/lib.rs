@@ -14,6 +14,7 @@ mod log;
 mod lookup;
 mod map;
 mod memoize;
+mod policy;
 mod profile;
 mod registry;
 mod report;
