@@ -39,7 +39,7 @@ fn fib_35_from_empty_counts_exactly_and_clear_resets() {
 
 static LRU_RUNS: AtomicUsize = AtomicUsize::new(0);
 
-#[memoize(capacity = 2)]
+#[memoize(capacity = 2, policy = lru)]
 fn lru(k: u32) -> u32 {
     LRU_RUNS.fetch_add(1, SeqCst);
     k * 10

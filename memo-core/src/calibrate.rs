@@ -6,49 +6,91 @@ use std::hint::black_box;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::bounded::{Bounded, Replica};
 use crate::function::Mode;
-use crate::lookup::Lookup;
-use crate::map::Expiry;
-use crate::store::Store;
+use crate::map::{Entry, Expiry, Map};
+use crate::policy::Node;
 use crate::sync::{hash, hasher, lock};
 
 const KEYS: u64 = 400;
 const ROUNDS: u32 = 50_000;
 
-fn filled(capacity: Option<usize>) -> Store<(u64, u64), bool> {
-    let mut store = Store::new(capacity, hasher());
-    let hasher = hasher();
-    for k in 0..KEYS {
-        let key = (k / 20, k % 20);
-        store.insert(hash(&hasher, &key), key, k % 3 == 0, Expiry::NEVER);
-    }
-    store
+type Key = (u64, u64);
+
+fn key(k: u64) -> Key {
+    (k / 20, k % 20)
 }
 
-fn get(store: &mut Store<(u64, u64), bool>, k: u64) -> bool {
-    let query = (&(k / 20), &(k % 20));
-    let hash = hash(&hasher(), &query);
-    debug_assert!(query.matches(&(k / 20, k % 20)));
-    store.get(hash, &query).copied().unwrap_or(false)
+fn filled() -> Map<Key, bool> {
+    let mut map = Map::default();
+    let hasher = hasher();
+    for k in 0..KEYS {
+        let key = key(k);
+        map.insert(Entry {
+            hash: hash(&hasher, &key),
+            key,
+            value: k % 3 == 0,
+            expires: Expiry::NEVER,
+        });
+    }
+    map
 }
 
 fn time(mut lookup: impl FnMut(u64) -> bool) -> Duration {
+    let hasher = hasher();
     let start = Instant::now();
     for i in 0..u64::from(ROUNDS) {
-        black_box(lookup(black_box(i % KEYS)));
+        let k = black_box(i % KEYS);
+        let query = (&(k / 20), &(k % 20));
+        black_box(hash(&hasher, &query));
+        black_box(lookup(k));
     }
     start.elapsed() / ROUNDS
 }
 
 fn measure(mode: Mode) -> Duration {
+    let hasher = hasher();
+    let probe = |k: u64| {
+        let query = (&(k / 20), &(k % 20));
+        (hash(&hasher, &query), key(k))
+    };
     match mode {
         Mode::ThreadLocal | Mode::Replicated => {
-            let store = RefCell::new(filled(None));
-            time(|k| get(&mut store.borrow_mut(), k))
+            let map = RefCell::new(filled());
+            time(|k| {
+                let (hash, key) = probe(k);
+                map.borrow()
+                    .get(hash, &(&key.0, &key.1))
+                    .copied()
+                    .unwrap_or(false)
+            })
+        }
+        Mode::Bounded => {
+            let shared = Bounded::new(1024, false, 0);
+            let mut replica = Replica::new(1024);
+            for k in 0..KEYS {
+                let (hash, key) = probe(k);
+                let node = std::sync::Arc::new(Node::new(hash, key, k % 3 == 0, None));
+                shared.insert(std::sync::Arc::clone(&node), 0);
+                drop(replica.insert(node));
+            }
+            time(|k| {
+                let (hash, key) = probe(k);
+                replica
+                    .get(&shared, hash, &(&key.0, &key.1))
+                    .copied()
+                    .unwrap_or(false)
+            })
         }
         Mode::Locked => {
-            let store = Mutex::new(filled(Some(1024)));
-            time(|k| get(&mut lock(&store), k))
+            let map = Mutex::new(filled());
+            time(|k| {
+                let (hash, key) = probe(k);
+                lock(&map)
+                    .get(hash, &(&key.0, &key.1))
+                    .copied()
+                    .unwrap_or(false)
+            })
         }
     }
 }
@@ -68,11 +110,17 @@ pub(crate) fn clock_overhead() -> Duration {
 
 /// The calibrated cost of one hit in a cache of this mode.
 pub(crate) fn lookup_cost(mode: Mode) -> Duration {
-    static COSTS: [OnceLock<Duration>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static COSTS: [OnceLock<Duration>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     let slot = match mode {
         Mode::ThreadLocal => 0,
         Mode::Replicated => 1,
-        Mode::Locked => 2,
+        Mode::Bounded => 2,
+        Mode::Locked => 3,
     };
     *COSTS[slot].get_or_init(|| measure(mode))
 }

@@ -2,16 +2,16 @@
 //! counters, and (for a shared cache) its store.
 
 use std::any::{Any, TypeId};
-use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::bounded::Bounded;
 use crate::counters::{Counters, LocalCounts};
 use crate::log::Log;
+use crate::map::Map;
 use crate::stats::{Kind, Stats};
-use crate::store::Store;
-use crate::sync::{hasher, lock};
+use crate::sync::lock;
 use crate::touched::TouchedCells;
 
 /// What the macro knows about a function at compile time.
@@ -68,8 +68,10 @@ pub(crate) enum Mode {
     /// nothing another core reads (unbounded, no `ttl`); threads share what they
     /// computed through a log.
     Replicated,
-    /// One shared cache behind a lock (`capacity` or `ttl`: an exact LRU order or
-    /// an expiry needs one shared view).
+    /// `capacity`: the policy's nodes behind a lock, hits answered by a
+    /// per-thread replica of the nodes without it.
+    Bounded,
+    /// An unbounded shared cache with a `ttl`, behind a lock.
     Locked,
 }
 
@@ -82,9 +84,9 @@ trait SharedStore: Send + Sync {
     fn as_any(&self) -> &dyn Any;
 }
 
-impl<K, V> SharedStore for Mutex<Store<K, V>>
+impl<K, V> SharedStore for Mutex<Map<K, V>>
 where
-    K: Hash + Eq + Send + 'static,
+    K: Eq + Send + 'static,
     V: Send + 'static,
 {
     fn len(&self) -> usize {
@@ -93,6 +95,22 @@ where
     fn clear(&self, _: u64) {
         let old = lock(self).take();
         drop(old);
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<K, V> SharedStore for Bounded<K, V>
+where
+    K: Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    fn len(&self) -> usize {
+        Bounded::len(self)
+    }
+    fn clear(&self, generation: u64) {
+        self.reset(generation);
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -176,7 +194,9 @@ impl Function {
     pub(crate) fn mode(&self) -> Mode {
         if self.info.thread_local {
             Mode::ThreadLocal
-        } else if self.info.capacity.is_none() && self.info.ttl.is_none() {
+        } else if self.info.capacity.is_some() {
+            Mode::Bounded
+        } else if self.info.ttl.is_none() {
             Mode::Replicated
         } else {
             Mode::Locked
@@ -211,13 +231,29 @@ impl Function {
         self.shared_as(|| Log::new(self.generation.load(Ordering::Acquire)))
     }
 
-    /// The store a shared cache with `capacity` or `ttl` keeps behind a lock.
-    pub(crate) fn locked<K, V>(&'static self) -> &'static Mutex<Store<K, V>>
+    /// The entries an unbounded shared cache with a `ttl` keeps behind a lock.
+    pub(crate) fn locked<K, V>(&'static self) -> &'static Mutex<Map<K, V>>
     where
-        K: Hash + Eq + Send + 'static,
+        K: Eq + Send + 'static,
         V: Send + 'static,
     {
-        self.shared_as(|| Mutex::new(Store::new(self.info.capacity, hasher())))
+        self.shared_as(|| Mutex::new(Map::default()))
+    }
+
+    /// The shared half of a cache with `capacity`.
+    pub(crate) fn bounded<K, V>(&'static self) -> &'static Bounded<K, V>
+    where
+        K: Eq + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        let capacity = self.info.capacity.unwrap_or(1);
+        self.shared_as(|| {
+            Bounded::new(
+                capacity,
+                self.info.lru,
+                self.generation.load(Ordering::Acquire),
+            )
+        })
     }
 
     /// The function for one instantiation `T` of a method whose `Self` type

@@ -6,6 +6,7 @@
 //! there. Everything under [`__private`] is for generated code only.
 
 mod advice;
+mod bounded;
 mod calibrate;
 mod checks;
 mod counters;
@@ -20,7 +21,6 @@ mod registry;
 mod report;
 mod sketch;
 mod stats;
-mod store;
 mod sync;
 mod table;
 mod touched;

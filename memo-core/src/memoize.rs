@@ -5,8 +5,8 @@
 //!
 //! ```text
 //! let query = (&a, b);
-//! let miss = match lookup(&LOCAL, &query) { Ok(v) => return v, Err(miss) => miss };
-//! fill(&LOCAL, miss, query.into_key(), &[observed], move || body, cacheable)
+//! let miss = match lookup(&LOCAL, "", &query) { Ok(v) => return v, Err(miss) => miss };
+//! fill(&LOCAL, "", miss, query.into_key(), &[observed], move || body, cacheable)
 //! ```
 //!
 //! `lookup` hashes the key once; `fill` reuses that hash for every probe and
@@ -15,25 +15,28 @@
 //! body, uncached and uncounted.
 //!
 //! No user code (`Clone`, `Drop`, `Hash`, `Eq` of keys and values) runs while
-//! a lock is held. `Hash`/`Eq` of keys and `Clone` of a hit's value run while
-//! this thread's entries are borrowed; a call they make to the same function
-//! finds the entries busy and runs its body uncached, instead of panicking.
+//! a lock is held, except `Eq` of keys under the lock of a shared cache with
+//! `capacity` or `ttl`. `Hash`/`Eq` of keys and `Clone` of a hit's value run
+//! while this thread's entries are borrowed; a call they make to the same
+//! function finds the entries busy and runs its body uncached, instead of
+//! panicking or waiting for itself.
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::hash::Hash;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
 use std::time::Instant;
 
+use crate::bounded::{Bounded, Replica};
 use crate::counters::LocalCounts;
 use crate::function::{Function, Mode};
 use crate::log::{Batch, Log};
 use crate::lookup::Lookup;
 use crate::map::{Entry, Expiry, Map};
-use crate::store::Store;
+use crate::policy::{Node, Policy};
 use crate::sync::{hash, hasher, lock, Hasher};
 
 /// Where a thread keeps its entries.
@@ -41,20 +44,31 @@ enum Entries<K, V> {
     /// Unbounded: a `thread_local` cache, or this thread's replica of a shared one.
     Map(Map<K, V>),
     /// A bounded `thread_local` cache.
-    Bounded(Store<K, V>),
-    /// None: a shared cache behind a lock (`capacity`, or `ttl`).
+    Policy(Policy<K, V>),
+    /// This thread's view of a bounded shared cache.
+    Replica(Replica<K, V>),
+    /// None: an unbounded shared cache with a `ttl`, behind a lock.
     None,
 }
 
-impl<K: Hash + Eq, V> Entries<K, V> {
+impl<K: Eq, V> Entries<K, V> {
     fn new(function: &Function) -> Self {
-        match function.mode() {
-            Mode::ThreadLocal => match function.info().capacity {
-                Some(capacity) => Entries::Bounded(Store::new(Some(capacity), hasher())),
-                None => Entries::Map(Map::default()),
-            },
-            Mode::Replicated => Entries::Map(Map::default()),
-            Mode::Locked => Entries::None,
+        let info = function.info();
+        match (function.mode(), info.capacity) {
+            (Mode::ThreadLocal, Some(capacity)) => Entries::Policy(Policy::new(capacity, info.lru)),
+            (Mode::Bounded, Some(capacity)) => Entries::Replica(Replica::new(capacity)),
+            (Mode::Locked, _) => Entries::None,
+            _ => Entries::Map(Map::default()),
+        }
+    }
+
+    /// Empties the entries, handing back what they held so that the caller
+    /// drops it outside the borrow. An unbounded map keeps its allocation
+    /// through `restore`.
+    fn take(&mut self, function: &Function) -> Self {
+        match self {
+            Entries::Map(map) => Entries::Map(map.take()),
+            other => std::mem::replace(other, Entries::new(function)),
         }
     }
 }
@@ -82,7 +96,8 @@ pub struct Local<K: 'static, V: 'static> {
     /// report (also published when the outermost call returns).
     seen: RefCell<Seen>,
     log: OnceCell<&'static Log<K, V>>,
-    locked: OnceCell<&'static Mutex<Store<K, V>>>,
+    bounded: OnceCell<&'static Bounded<K, V>>,
+    locked: OnceCell<&'static Mutex<Map<K, V>>>,
 }
 
 /// A call that missed: the key's hash, for `fill` to reuse.
@@ -121,10 +136,9 @@ where
     /// This thread's part of `function`.
     #[must_use]
     pub fn new(function: &'static Function) -> Self {
-        let mode = function.mode();
         let local = Local {
             function,
-            mode,
+            mode: function.mode(),
             hasher: hasher(),
             counts: function.local_counts(),
             entries: RefCell::new(Entries::new(function)),
@@ -135,6 +149,7 @@ where
             cursor: Cell::new(0),
             seen: RefCell::new(Seen::default()),
             log: OnceCell::new(),
+            bounded: OnceCell::new(),
             locked: OnceCell::new(),
         };
         local
@@ -149,7 +164,11 @@ where
         self.log.get_or_init(|| self.function.log::<K, V>())
     }
 
-    fn locked(&self) -> &'static Mutex<Store<K, V>> {
+    fn bounded(&self) -> &'static Bounded<K, V> {
+        self.bounded.get_or_init(|| self.function.bounded::<K, V>())
+    }
+
+    fn locked(&self) -> &'static Mutex<Map<K, V>> {
         self.locked.get_or_init(|| self.function.locked::<K, V>())
     }
 
@@ -167,11 +186,7 @@ where
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
             return; // a call from user code under the borrow: the outer call syncs
         };
-        let old = match &mut *entries {
-            // Handed back below, emptied outside the borrow, to keep its allocation.
-            Entries::Map(map) => Entries::Map(map.take()),
-            other => std::mem::replace(other, Entries::new(self.function)),
-        };
+        let old = entries.take(self.function);
         drop(entries);
         let pending = self
             .pending
@@ -196,7 +211,7 @@ where
     }
 
     /// The hit path: this thread's own entries (its cache, or its replica of
-    /// the shared one), and, past them, what other threads published.
+    /// the shared one).
     #[inline]
     fn lookup<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
         self.sync();
@@ -206,7 +221,8 @@ where
         };
         let found = match &*entries {
             Entries::Map(map) => map.get(hash, query).cloned(),
-            Entries::Bounded(_) | Entries::None => {
+            Entries::Replica(replica) => replica.get(self.bounded(), hash, query).cloned(),
+            Entries::Policy(_) | Entries::None => {
                 drop(entries);
                 return self.lookup_slow(hash, query);
             }
@@ -217,13 +233,14 @@ where
                 self.counts.hit();
                 Ok(value)
             }
-            None if self.mode == Mode::Replicated => self.lookup_slow(hash, query),
-            None => Err(Miss::new(hash)),
+            None if self.mode == Mode::ThreadLocal => Err(Miss::new(hash)),
+            None => self.lookup_slow(hash, query),
         }
     }
 
-    /// Past this thread's own unbounded entries: a bounded cache, the shared
-    /// store, or what other threads published.
+    /// Past this thread's own unbounded entries: a bounded `thread_local`
+    /// cache, what other threads published, the shared bounded cache, or the
+    /// locked one.
     #[cold]
     #[inline(never)]
     fn lookup_slow<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
@@ -233,18 +250,41 @@ where
                     return Err(Miss::busy(hash));
                 };
                 match &mut *entries {
-                    Entries::Bounded(store) => store.get(hash, query).cloned(),
-                    Entries::Map(_) | Entries::None => None,
+                    Entries::Policy(policy) => policy
+                        .get(hash, |k| query.matches(k))
+                        .filter(|node| fresh(node))
+                        .map(|node| node.value.clone()),
+                    _ => None,
                 }
             }
             Mode::Replicated => {
                 if self.import() {
                     match &*self.entries.borrow() {
                         Entries::Map(map) => map.get(hash, query).cloned(),
-                        Entries::Bounded(_) | Entries::None => None,
+                        _ => None,
                     }
                 } else {
                     None
+                }
+            }
+            Mode::Bounded => {
+                let Ok(mut entries) = self.entries.try_borrow_mut() else {
+                    return Err(Miss::busy(hash));
+                };
+                let Entries::Replica(replica) = &mut *entries else {
+                    return Err(Miss::new(hash));
+                };
+                let shared = self.bounded();
+                replica.flush(shared);
+                let node = shared.get(hash, query).filter(|node| fresh(node));
+                match node {
+                    Some(node) => {
+                        let dropped = replica.insert(Arc::clone(&node));
+                        drop(entries);
+                        drop(dropped);
+                        Some(node.value.clone())
+                    }
+                    None => None,
                 }
             }
             Mode::Locked => {
@@ -337,12 +377,14 @@ where
         value
     }
 
-    /// Keeps a computed value.
+    /// Keeps a computed value. Every clone of user values happens before the
+    /// entries are borrowed or a lock taken; what an insert displaces is
+    /// dropped after.
     fn store(&self, hash: u64, key: K, value: &V) {
-        let expires = Expiry::after(self.function.info().ttl);
+        let ttl = self.function.info().ttl;
         match self.mode {
             Mode::Replicated => {
-                // Both clones before the borrow: user `Clone` may call this function.
+                let expires = Expiry::after(ttl);
                 let pending = Entry {
                     hash,
                     key: key.clone(),
@@ -357,15 +399,17 @@ where
                 };
                 let replaced = match &mut *self.entries.borrow_mut() {
                     Entries::Map(map) => map.insert(entry),
-                    Entries::Bounded(_) | Entries::None => None,
+                    _ => None,
                 };
                 self.pending.borrow_mut().push(pending);
                 drop(replaced);
             }
             Mode::ThreadLocal => {
                 let value = value.clone();
-                let (evicted, len, dropped) = match &mut *self.entries.borrow_mut() {
+                let mut entries = self.entries.borrow_mut();
+                let (evicted, len, dropped) = match &mut *entries {
                     Entries::Map(map) => {
+                        let expires = Expiry::after(ttl);
                         let mut dropped = if expires.expires() {
                             map.sweep_if_due()
                         } else {
@@ -377,38 +421,56 @@ where
                             value,
                             expires,
                         }));
-                        let dropped = dropped.into_iter().map(|e| (e.key, e.value)).collect();
-                        (0, map.len(), dropped)
+                        (0, map.len(), (dropped, Vec::new()))
                     }
-                    Entries::Bounded(store) => {
-                        let (evicted, dropped) = store.insert(hash, key, value, expires);
-                        (evicted, store.len(), dropped)
+                    Entries::Policy(policy) => {
+                        let mut out = Vec::new();
+                        let node = Node::new(hash, key, value, deadline(ttl));
+                        let evicted = policy.insert(Arc::new(node), &mut out);
+                        (evicted, policy.len(), (Vec::new(), out))
                     }
-                    Entries::None => (0, 0, Vec::new()),
+                    _ => (0, 0, (Vec::new(), Vec::new())),
                 };
+                drop(entries);
                 self.counts.evicted(evicted);
                 self.counts.slot().entries.store(len, Ordering::Relaxed);
                 drop(dropped);
             }
+            Mode::Bounded => {
+                let node = Arc::new(Node::new(hash, key, value.clone(), deadline(ttl)));
+                let evicted = self
+                    .bounded()
+                    .insert(Arc::clone(&node), self.generation.get());
+                self.counts.evicted(evicted);
+                let dropped = match &mut *self.entries.borrow_mut() {
+                    Entries::Replica(replica) => replica.insert(node),
+                    _ => Vec::new(),
+                };
+                drop(dropped);
+            }
             Mode::Locked => {
-                let value = value.clone();
+                let entry = Entry {
+                    hash,
+                    key,
+                    value: value.clone(),
+                    expires: Expiry::after(ttl),
+                };
                 if self.busy.replace(true) {
                     return;
                 }
-                let mut store = lock(self.locked());
+                let mut map = lock(self.locked());
                 // The generation is checked under the lock `clear()` takes
                 // too: a value computed before a `clear()` is never stored
                 // after it.
                 let dropped =
                     if self.function.generation.load(Ordering::Acquire) == self.generation.get() {
-                        let (evicted, dropped) = store.insert(hash, key, value, expires);
-                        drop(store);
-                        self.counts.evicted(evicted);
+                        let mut dropped = map.sweep_if_due();
+                        dropped.extend(map.insert(entry));
                         dropped
                     } else {
-                        drop(store);
                         Vec::new()
                     };
+                drop(map);
                 self.busy.set(false);
                 drop(dropped);
             }
@@ -463,6 +525,15 @@ where
             }
         }
     }
+}
+
+/// When a bounded entry stored now expires.
+fn deadline(ttl: Option<std::time::Duration>) -> Option<Instant> {
+    ttl.map(|ttl| Instant::now() + ttl)
+}
+
+fn fresh<K, V>(node: &Node<K, V>) -> bool {
+    node.expires.is_none_or(|at| Instant::now() < at)
 }
 
 /// What this thread's misses saw since the report last took it: per integer

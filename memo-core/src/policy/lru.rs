@@ -144,6 +144,7 @@ impl<K: Eq, V> Lru<K, V> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,

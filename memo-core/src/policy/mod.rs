@@ -10,9 +10,6 @@
 //! Nodes leave the policy through `out` vectors, so the caller can drop them
 //! (and the values in them) after unlocking.
 
-// Not yet wired into the caches.
-#![allow(dead_code)]
-
 mod lru;
 mod node;
 mod s3fifo;
@@ -91,6 +88,7 @@ impl<K: Eq, V> Policy<K, V> {
     /// serves it again. S3-FIFO still holds a copy until it reaches the front
     /// of its queue (it then goes to a later `insert`'s `out`): so a removed
     /// value may be dropped later than `remove` returns.
+    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,

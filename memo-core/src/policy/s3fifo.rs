@@ -146,6 +146,7 @@ impl<K: Eq, V> S3Fifo<K, V> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,
@@ -196,8 +197,12 @@ impl<K: Eq, V> S3Fifo<K, V> {
     fn evict_one(&mut self, out: &mut Vec<Arc<Node<K, V>>>) -> Option<Arc<Node<K, V>>> {
         loop {
             let main_len = self.index.len() - self.small_len;
+            // `>` rather than the paper's `>=`: the node just inserted (the
+            // small queue's back) is never the one evicted while the main
+            // queue has a node to give, so calling a function twice in a row
+            // hits the second time even in a tiny cache.
             let from_small =
-                self.small_len > 0 && (self.small_len >= self.small_target || main_len == 0);
+                self.small_len > 0 && (self.small_len > self.small_target || main_len == 0);
             if from_small {
                 let node = self.small.pop_front()?;
                 if !node.is_alive() {
