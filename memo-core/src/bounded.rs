@@ -32,9 +32,10 @@ pub(crate) struct Bounded<K, V> {
     lru: bool,
 }
 
-/// Where a buffered access points: the node's hash and the address of its key,
-/// which tells the node apart without holding a reference to it.
-type Access = (u64, usize);
+/// Where a buffered access points: the node's place in the policy and the
+/// address of its key, which tells the node apart without holding a
+/// reference to it.
+type Access = (u32, usize);
 
 fn address<K>(key: &K) -> usize {
     std::ptr::from_ref(key) as usize
@@ -75,11 +76,8 @@ impl<K: Eq, V> Bounded<K, V> {
     /// Applies buffered accesses, in order.
     fn apply(&self, accesses: &[Access]) {
         let mut inner = lock(&self.inner);
-        for &(hash, key) in accesses {
-            let node = inner.policy.find(hash, |k| address(k) == key).cloned();
-            if let Some(node) = node {
-                inner.policy.access(&node);
-            }
+        for &(place, key) in accesses {
+            inner.policy.access_at(place, key);
         }
     }
 
@@ -138,7 +136,7 @@ impl<K: Eq, V> Replica<K, V> {
             return None;
         }
         if shared.lru {
-            self.record(shared, (hash, address(&node.key)));
+            self.record(shared, (node.place(), address(&node.key)));
         } else {
             node.touch();
         }

@@ -52,6 +52,7 @@ impl<K: Eq, V> Lru<K, V> {
         self.len
     }
 
+    #[cfg(test)]
     pub(crate) fn find(
         &self,
         hash: u64,
@@ -80,12 +81,23 @@ impl<K: Eq, V> Lru<K, V> {
 
     /// A node evicted since it was found may have had its slot reused: the
     /// pointer check tells.
+    #[cfg(test)]
     pub(crate) fn access(&mut self, node: &Arc<Node<K, V>>) {
         if !node.is_alive() {
             return;
         }
         let slot = node.place();
         if node_at(&self.slots, slot).is_some_and(|n| Arc::ptr_eq(n, node)) {
+            self.move_to_back(slot);
+        }
+    }
+
+    /// Records an access to the node whose key is at address `key` and that
+    /// was in `slot` when a replica saw it: a relink, with no lookup and no
+    /// reference to the node held meanwhile. A slot reused since holds another
+    /// node, which the address tells apart.
+    pub(crate) fn access_at(&mut self, slot: u32, key: usize) {
+        if node_at(&self.slots, slot).is_some_and(|n| std::ptr::from_ref(&n.key) as usize == key) {
             self.move_to_back(slot);
         }
     }

@@ -41,6 +41,7 @@ impl<K: Eq, V> Policy<K, V> {
     /// The live node for `hash`/`eq`, without recording an access: a replica
     /// that found it records the access itself.
     #[inline]
+    #[cfg(test)]
     pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<&Arc<Node<K, V>>> {
         match self {
             Policy::S3Fifo(p) => p.find(hash, eq),
@@ -65,10 +66,21 @@ impl<K: Eq, V> Policy<K, V> {
     /// Records one access to `node`, found earlier, possibly by another thread
     /// and possibly evicted since (then it is ignored).
     #[inline]
+    #[cfg(test)]
     pub(crate) fn access(&mut self, node: &Arc<Node<K, V>>) {
         match self {
             Policy::S3Fifo(p) => p.access(node),
             Policy::Lru(p) => p.access(node),
+        }
+    }
+
+    /// Records an access buffered by a replica: the node's `place()` and the
+    /// address of its key when it was hit (see `Lru::access_at`). Only exact
+    /// LRU buffers accesses; S3-FIFO records them on the node itself.
+    #[inline]
+    pub(crate) fn access_at(&mut self, place: u32, key: usize) {
+        if let Policy::Lru(p) = self {
+            p.access_at(place, key);
         }
     }
 

@@ -74,7 +74,7 @@ impl<K, V> Node<K, V> {
     }
 
     #[inline]
-    pub(super) fn place(&self) -> u32 {
+    pub(crate) fn place(&self) -> u32 {
         self.place.load(Ordering::Relaxed)
     }
 

@@ -101,6 +101,7 @@ impl<K: Eq, V> S3Fifo<K, V> {
         Some(node)
     }
 
+    #[cfg(test)]
     pub(crate) fn access(&self, node: &Arc<Node<K, V>>) {
         node.touch();
     }
