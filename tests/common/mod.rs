@@ -1,0 +1,73 @@
+//! Helpers shared by the concurrency and lifecycle tests.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::mpsc;
+use std::sync::Once;
+use std::time::Duration;
+
+/// How long a test body may run before it counts as hung.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `f` in a thread of its own and waits at most `timeout` for it: a hang
+/// or a deadlock fails the test with a message naming it instead of stalling
+/// the whole suite. A panic in `f` is re-raised with its own message.
+pub fn watchdog<R, F>(name: &str, timeout: Duration, f: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (done, outcome) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("watchdog-{name}"))
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            // The receiver is gone only if the watchdog already gave up.
+            let _ = done.send(result);
+        })
+        .expect("spawn the watched thread");
+    match outcome.recv_timeout(timeout) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{name}: no result after {timeout:?}: a hang or a deadlock")
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("{name}: the watched thread exited without a result")
+        }
+    }
+}
+
+/// The prefix of thread names whose panics print nothing (see [`quiet_panics`]).
+pub const QUIET: &str = "quiet-";
+
+/// Installs, once per process, a panic hook that says nothing for threads
+/// named `quiet-…` (panics the test provokes on purpose) and defers to the
+/// default hook for every other thread.
+pub fn quiet_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let quiet = std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with(QUIET));
+            if !quiet {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Spawns a thread whose deliberate panics print nothing.
+pub fn spawn_quiet<F, R>(name: &str, f: F) -> std::thread::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    quiet_panics();
+    std::thread::Builder::new()
+        .name(format!("{QUIET}{name}"))
+        .spawn(f)
+        .expect("spawn a worker")
+}
