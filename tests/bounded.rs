@@ -32,7 +32,11 @@ fn run_sequence(
             'm' => misses += 1,
             other => unreachable!("{other}"),
         }
-        assert_eq!(ran, u64::from(want == 'm'), "call {i}: f({k}) should be a {want}");
+        assert_eq!(
+            ran,
+            u64::from(want == 'm'),
+            "call {i}: f({k}) should be a {want}"
+        );
         let s = stats();
         assert_eq!((s.hits, s.misses), (hits, misses), "call {i}: f({k})");
     }
@@ -54,7 +58,10 @@ fn cpython_size_one() {
     }
     assert_eq!(ONE_RUNS.load(SeqCst), 1);
     let s = size_one::stats();
-    assert_eq!((s.hits, s.misses, s.entries, s.capacity), (4, 1, 1, Some(1)));
+    assert_eq!(
+        (s.hits, s.misses, s.entries, s.capacity),
+        (4, 1, 1, Some(1))
+    );
 }
 
 static TWO_RUNS: AtomicU64 = AtomicU64::new(0);
@@ -83,7 +90,10 @@ fn cpython_size_two() {
 
     size_two::clear();
     let s = size_two::stats();
-    assert_eq!((s.calls, s.hits, s.misses, s.entries, s.evictions), (0, 0, 0, 0, 0));
+    assert_eq!(
+        (s.calls, s.hits, s.misses, s.entries, s.evictions),
+        (0, 0, 0, 0, 0)
+    );
     assert_eq!(size_two(7), 70);
     assert_eq!(TWO_RUNS.load(SeqCst), 5, "clear() dropped the entries");
 }
@@ -110,10 +120,19 @@ fn size_three_evicts_the_least_recently_used_not_the_oldest() {
         size_three::stats,
     );
     let s = size_three::stats();
-    assert_eq!((s.calls, s.hits, s.misses, s.evictions, s.entries), (13, 2, 11, 8, 3));
+    assert_eq!(
+        (s.calls, s.hits, s.misses, s.evictions, s.entries),
+        (13, 2, 11, 8, 3)
+    );
     size_three::clear();
     // After a clear the order starts over: 1 2 3 1 4 must keep 1.
-    run_sequence(&[1, 2, 3, 1, 4, 1], "mmmhmh", size_three, &THREE_RUNS, size_three::stats);
+    run_sequence(
+        &[1, 2, 3, 1, 4, 1],
+        "mmmhmh",
+        size_three,
+        &THREE_RUNS,
+        size_three::stats,
+    );
 }
 
 static LEN_RUNS: AtomicU64 = AtomicU64::new(0);
@@ -139,10 +158,17 @@ fn cpython_reentrancy_with_len_sequence() {
     {
         let before = LEN_RUNS.load(SeqCst);
         assert_eq!(cached_len(&text[..n]), n);
-        assert_eq!(LEN_RUNS.load(SeqCst) - before, u64::from(want == 'm'), "call {i}: len of {n}");
+        assert_eq!(
+            LEN_RUNS.load(SeqCst) - before,
+            u64::from(want == 'm'),
+            "call {i}: len of {n}"
+        );
     }
     let s = cached_len::stats();
-    assert_eq!((s.calls, s.hits, s.misses, s.evictions, s.entries), (13, 3, 10, 6, 4));
+    assert_eq!(
+        (s.calls, s.hits, s.misses, s.evictions, s.entries),
+        (13, 3, 10, 6, 4)
+    );
 }
 
 /// A deterministic stand-in for CPython's `choice(domain)`.
@@ -177,8 +203,20 @@ fn twenty(x: u32, y: u32) -> u32 {
 /// `cache_clear()` and one call; for both policies.
 #[test]
 fn cpython_maxsize_twenty_over_a_five_by_five_domain() {
-    let cases: [(fn(u32, u32) -> u32, &AtomicU64, fn() -> memo::Stats, fn(), bool); 2] = [
-        (twenty_lru, &TWENTY_LRU_RUNS, twenty_lru::stats, twenty_lru::clear, true),
+    let cases: [(
+        fn(u32, u32) -> u32,
+        &AtomicU64,
+        fn() -> memo::Stats,
+        fn(),
+        bool,
+    ); 2] = [
+        (
+            twenty_lru,
+            &TWENTY_LRU_RUNS,
+            twenty_lru::stats,
+            twenty_lru::clear,
+            true,
+        ),
         (twenty, &TWENTY_RUNS, twenty::stats, twenty::clear, false),
     ];
     for (f, runs, stats, clear, exact) in cases {
@@ -192,7 +230,12 @@ fn cpython_maxsize_twenty_over_a_five_by_five_domain() {
         let s = stats();
         assert!(s.hits > s.misses, "{}: {s:?}", s.name);
         assert_eq!(s.calls, 1_000, "{}", s.name);
-        assert_eq!(s.misses, runs.load(SeqCst), "{}: misses are body runs", s.name);
+        assert_eq!(
+            s.misses,
+            runs.load(SeqCst),
+            "{}: misses are body runs",
+            s.name
+        );
         assert_eq!(s.hits, 1_000 - runs.load(SeqCst), "{}", s.name);
         if exact {
             assert_eq!(s.entries, 20, "{}: currsize", s.name);
@@ -203,7 +246,10 @@ fn cpython_maxsize_twenty_over_a_five_by_five_domain() {
 
         clear();
         let s = stats();
-        assert_eq!((s.calls, s.hits, s.misses, s.entries, s.evictions), (0, 0, 0, 0, 0));
+        assert_eq!(
+            (s.calls, s.hits, s.misses, s.entries, s.evictions),
+            (0, 0, 0, 0, 0)
+        );
         let before = runs.load(SeqCst);
         f(x, y);
         assert_eq!(runs.load(SeqCst), before + 1, "{}: cleared", s.name);
@@ -225,9 +271,15 @@ fn fib(n: u64) -> u64 {
 #[test]
 fn cpython_maxsize_none_fib() {
     let values: Vec<u64> = (0..16).map(fib).collect();
-    assert_eq!(values, [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610]);
+    assert_eq!(
+        values,
+        [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610]
+    );
     let s = fib::stats();
-    assert_eq!((s.hits, s.misses, s.entries, s.capacity), (28, 16, 16, None));
+    assert_eq!(
+        (s.hits, s.misses, s.entries, s.capacity),
+        (28, 16, 16, None)
+    );
     fib::clear();
     let s = fib::stats();
     assert_eq!((s.hits, s.misses, s.entries), (0, 0, 0));
@@ -284,8 +336,18 @@ fn hammer(f: fn(u32) -> u32, runs: &'static AtomicU64, stats: fn() -> memo::Stat
     let s = stats();
     assert!(s.entries <= 8, "{}: {} entries", s.name, s.entries);
     assert_eq!(s.calls, u64::from(THREADS * CALLS), "{}", s.name);
-    assert_eq!(s.misses, runs.load(SeqCst), "{}: misses are body runs", s.name);
-    assert_eq!(s.hits, u64::from(THREADS * CALLS) - runs.load(SeqCst), "{}", s.name);
+    assert_eq!(
+        s.misses,
+        runs.load(SeqCst),
+        "{}: misses are body runs",
+        s.name
+    );
+    assert_eq!(
+        s.hits,
+        u64::from(THREADS * CALLS) - runs.load(SeqCst),
+        "{}",
+        s.name
+    );
     // Two threads may both compute a missing key and store it once (API.md),
     // so across threads misses - entries bounds the evictions from above; the
     // exact count is checked on one thread below.
@@ -333,7 +395,12 @@ fn evictions_are_exact_on_one_thread() {
         assert_eq!(evict_default(k), k + 1);
     }
     for s in [evict_lru::stats(), evict_default::stats()] {
-        assert_eq!((s.calls, s.misses, s.evictions, s.entries), (100, 100, 97, 3), "{}", s.name);
+        assert_eq!(
+            (s.calls, s.misses, s.evictions, s.entries),
+            (100, 100, 97, 3),
+            "{}",
+            s.name
+        );
     }
     // Exact LRU: the three most recent keys are the ones held.
     for k in 97..100 {
@@ -382,7 +449,11 @@ fn ttl_combines_with_both_policies() {
         assert_eq!(runs.load(SeqCst), 2, "the recomputed entry is fresh again");
         let s = stats();
         assert_eq!((s.calls, s.hits, s.misses), (4, 2, 2), "{}", s.name);
-        assert_eq!(s.evictions, 0, "{}: an expired entry is not an eviction", s.name);
+        assert_eq!(
+            s.evictions, 0,
+            "{}: an expired entry is not an eviction",
+            s.name
+        );
         assert!(s.entries <= 1, "{}", s.name);
         assert_eq!(s.ttl, Some(Duration::from_millis(30)));
         assert_eq!(s.capacity, Some(4));

@@ -135,7 +135,13 @@ fn check_unbounded(
                 let must_hit = model.call(k);
                 prop_assert_eq!(call(k), pure(k), "step {}: call({})", step, k);
                 let ran = runs.load(SeqCst) - before;
-                prop_assert_eq!(ran, u64::from(!must_hit), "step {}: body runs of call({})", step, k);
+                prop_assert_eq!(
+                    ran,
+                    u64::from(!must_hit),
+                    "step {}: body runs of call({})",
+                    step,
+                    k
+                );
             }
             Op::Clear => {
                 clear();
@@ -146,12 +152,22 @@ fn check_unbounded(
         let s = stats();
         prop_assert_eq!(
             (s.calls, s.hits, s.misses, s.entries),
-            (model.hits + model.misses, model.hits, model.misses, model.keys.len()),
+            (
+                model.hits + model.misses,
+                model.hits,
+                model.misses,
+                model.keys.len()
+            ),
             "step {} ({:?}): (calls, hits, misses, entries)",
             step,
             op
         );
-        prop_assert_eq!(runs.load(SeqCst) - runs_at_clear, model.misses, "step {}: body runs", step);
+        prop_assert_eq!(
+            runs.load(SeqCst) - runs_at_clear,
+            model.misses,
+            "step {}: body runs",
+            step
+        );
         prop_assert_eq!(s.evictions, 0);
     }
     Ok(())

@@ -109,7 +109,11 @@ fn stress(
     assert_eq!(s.hits + s.misses, made, "{}: hits + misses", s.name);
     assert_eq!(s.misses, body_runs, "{}: misses are body runs", s.name);
     let good_keys = u64::from((0..KEYS).filter(|&k| !panics(k)).count() as u32);
-    assert_eq!(panicked, made / u64::from(KEYS) * 2, "the key walk hits each key equally");
+    assert_eq!(
+        panicked,
+        made / u64::from(KEYS) * 2,
+        "the key walk hits each key equally"
+    );
     assert!(
         body_runs >= panicked + good_keys,
         "{}: {body_runs} body runs for {panicked} panics and {good_keys} keys",
@@ -141,7 +145,8 @@ macro_rules! stress_test {
 }
 
 stress_test!(shared_default, shared, SHARED_RUNS, (), |n| n == 14);
-stress_test!(capacity_eight, bounded, BOUNDED_RUNS, (capacity = 8), |n| n <= 8);
+stress_test!(capacity_eight, bounded, BOUNDED_RUNS, (capacity = 8), |n| n
+    <= 8);
 stress_test!(
     capacity_eight_lru,
     bounded_lru,
@@ -151,5 +156,5 @@ stress_test!(
 );
 // The threads have exited: their caches are gone, and what `entries` says of
 // them is not specified beyond the bound.
-stress_test!(thread_local, local, LOCAL_RUNS, (thread_local), |n| n <= 14
-    * THREADS as usize);
+stress_test!(thread_local, local, LOCAL_RUNS, (thread_local), |n| n
+    <= 14 * THREADS as usize);

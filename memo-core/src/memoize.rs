@@ -252,7 +252,7 @@ where
                 match &mut *entries {
                     Entries::Policy(policy) => policy
                         .get(hash, |k| query.matches(k))
-                        .filter(|node| fresh(node))
+                        .filter(|node| node.is_fresh())
                         .map(|node| node.value.clone()),
                     _ => None,
                 }
@@ -276,7 +276,7 @@ where
                 };
                 let shared = self.bounded();
                 replica.flush(shared);
-                let node = shared.get(hash, query).filter(|node| fresh(node));
+                let node = shared.get(hash, query).filter(|node| node.is_fresh());
                 match node {
                     Some(node) => {
                         let dropped = replica.insert(Arc::clone(&node));
@@ -530,10 +530,6 @@ where
 /// When a bounded entry stored now expires.
 fn deadline(ttl: Option<std::time::Duration>) -> Option<Instant> {
     ttl.map(|ttl| Instant::now() + ttl)
-}
-
-fn fresh<K, V>(node: &Node<K, V>) -> bool {
-    node.expires.is_none_or(|at| Instant::now() < at)
 }
 
 /// What this thread's misses saw since the report last took it: per integer

@@ -148,8 +148,9 @@ impl<K: Eq, V> Lru<K, V> {
                     let Some(node) = self.take(oldest) else {
                         break;
                     };
+                    // An expired entry making room is an expiry, not an eviction.
+                    evicted += u64::from(node.is_fresh());
                     out.push(node);
-                    evicted += 1;
                 }
                 evicted
             }

@@ -39,6 +39,12 @@ impl<K, V> Node<K, V> {
         }
     }
 
+    /// Whether the entry's time to live (if any) has not run out.
+    #[inline]
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.expires.is_none_or(|at| Instant::now() < at)
+    }
+
     /// Acquire pairs with the Release in `kill`, so a replica that sees a dead
     /// node also sees everything the evicting thread did before.
     #[inline]

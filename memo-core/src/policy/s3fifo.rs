@@ -139,8 +139,9 @@ impl<K: Eq, V> S3Fifo<K, V> {
                     let Some(node) = self.evict_one(out) else {
                         break;
                     };
+                    // An expired entry making room is an expiry, not an eviction.
+                    evicted += u64::from(node.is_fresh());
                     out.push(node);
-                    evicted += 1;
                 }
                 evicted
             }
