@@ -17,17 +17,14 @@ use hashbrown::HashTable;
 use crate::map::Entry;
 use crate::sync::lock;
 
-/// Entries one thread published at once.
-pub(crate) struct Batch<K, V> {
-    /// The publishing thread's replica, which holds these entries already.
-    pub(crate) owner: usize,
-    pub(crate) entries: Vec<Entry<K, V>>,
-}
+/// Entries one thread published at once, and that thread's replica (which
+/// holds them already): one allocation per batch.
+pub(crate) type Batch<K, V> = (usize, Arc<[Entry<K, V>]>);
 
 struct Inner<K, V> {
     /// The function's generation these batches belong to (see `Function::clear`).
     generation: u64,
-    batches: Vec<Arc<Batch<K, V>>>,
+    batches: Vec<Batch<K, V>>,
 }
 
 pub(crate) struct Log<K, V> {
@@ -58,8 +55,14 @@ impl<K, V> Log<K, V> {
     /// computed before a `clear()` is dropped). Returns whether it was appended
     /// right after the batch at `cursor - 1`, i.e. no other thread published
     /// since the caller last imported.
-    pub(crate) fn publish(&self, batch: Batch<K, V>, generation: u64, cursor: usize) -> bool {
-        let batch = Arc::new(batch);
+    pub(crate) fn publish(
+        &self,
+        owner: usize,
+        entries: Vec<Entry<K, V>>,
+        generation: u64,
+        cursor: usize,
+    ) -> bool {
+        let batch: Batch<K, V> = (owner, Arc::from(entries));
         let mut inner = lock(&self.inner);
         if inner.generation != generation {
             drop(inner);
@@ -73,7 +76,7 @@ impl<K, V> Log<K, V> {
     }
 
     /// The batches from `cursor` on, if the log is still in `generation`.
-    pub(crate) fn since(&self, cursor: usize, generation: u64) -> Option<Vec<Arc<Batch<K, V>>>> {
+    pub(crate) fn since(&self, cursor: usize, generation: u64) -> Option<Vec<Batch<K, V>>> {
         let inner = lock(&self.inner);
         (inner.generation == generation)
             .then(|| inner.batches.get(cursor..).unwrap_or(&[]).to_vec())
@@ -98,7 +101,7 @@ impl<K: Eq, V> Log<K, V> {
     pub(crate) fn len(&self) -> usize {
         let batches = lock(&self.inner).batches.clone();
         let mut seen: HashTable<&Entry<K, V>> = HashTable::new();
-        for entry in batches.iter().flat_map(|b| &b.entries) {
+        for entry in batches.iter().flat_map(|(_, entries)| entries.iter()) {
             let hash = entry.hash;
             seen.entry(hash, |e| e.hash == hash && e.key == entry.key, |e| e.hash)
                 .or_insert(entry);

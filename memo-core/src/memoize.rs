@@ -33,7 +33,7 @@ use std::time::Instant;
 use crate::bounded::{Bounded, Replica};
 use crate::counters::LocalCounts;
 use crate::function::{Function, Mode};
-use crate::log::{Batch, Log};
+use crate::log::Log;
 use crate::lookup::Lookup;
 use crate::map::{Entry, Expiry, Map};
 use crate::policy::{Node, Policy};
@@ -323,8 +323,8 @@ where
         // Clone outside any borrow: user `Clone` may call this function.
         let copies: Vec<Entry<K, V>> = batches
             .iter()
-            .filter(|batch| batch.owner != me)
-            .flat_map(|batch| &batch.entries)
+            .filter(|(owner, _)| *owner != me)
+            .flat_map(|(_, entries)| entries.iter())
             .filter(|e| e.fresh())
             .map(|e| Entry {
                 hash: e.hash,
@@ -510,8 +510,10 @@ where
                 if !entries.is_empty() {
                     let me = std::ptr::from_ref(self) as usize;
                     let cursor = self.cursor.get();
-                    let batch = Batch { owner: me, entries };
-                    if self.log().publish(batch, self.generation.get(), cursor) {
+                    if self
+                        .log()
+                        .publish(me, entries, self.generation.get(), cursor)
+                    {
                         self.cursor.set(cursor + 1);
                     }
                 }
