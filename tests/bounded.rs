@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)] // tables of (function, counter, stats) cases
 //! Bounded caches: CPython's `test_lru_cache` sequences (exact LRU on one
 //! thread), the capacity bound under threads, exact evictions, and `ttl` with
 //! either policy.

@@ -221,10 +221,9 @@ where
         };
         let found = match &*entries {
             Entries::Map(map) => map.get(hash, query).cloned(),
-            Entries::Replica(replica) => replica.get(self.bounded(), hash, query).cloned(),
-            Entries::Policy(_) | Entries::None => {
+            _ => {
                 drop(entries);
-                return self.lookup_slow(hash, query);
+                return self.lookup_other(hash, query);
             }
         };
         drop(entries);
@@ -236,6 +235,22 @@ where
             None if self.mode == Mode::ThreadLocal => Err(Miss::new(hash)),
             None => self.lookup_slow(hash, query),
         }
+    }
+
+    /// A bounded cache's hit path, out of line so that the unbounded one
+    /// stays small where it is inlined.
+    #[inline(never)]
+    fn lookup_other<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
+        if let Ok(entries) = self.entries.try_borrow() {
+            if let Entries::Replica(replica) = &*entries {
+                if let Some(value) = replica.get(self.bounded(), hash, query).cloned() {
+                    drop(entries);
+                    self.counts.hit();
+                    return Ok(value);
+                }
+            }
+        }
+        self.lookup_slow(hash, query)
     }
 
     /// Past this thread's own unbounded entries: a bounded `thread_local`
