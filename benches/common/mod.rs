@@ -403,3 +403,70 @@ pub fn check_all_agree(events: &[(u32, u32)]) -> usize {
     }
     expected
 }
+
+// ---------------------------------------------------------------- bench helpers
+
+pub mod cold;
+
+/// `MEMO_BENCH_QUICK=1`: fewer samples and shorter traces in every bench.
+pub fn quick() -> bool {
+    std::env::var_os("MEMO_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The criterion settings of the hit-path style benches (50 samples of 2 s;
+/// quick mode: 10 samples of 0.5 s).
+pub fn criterion_config() -> criterion::Criterion {
+    use std::time::Duration;
+    let c = criterion::Criterion::default();
+    if quick() {
+        c.warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(500))
+            .sample_size(10)
+    } else {
+        c.warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .sample_size(50)
+    }
+}
+
+/// Criterion's output directory (`CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`,
+/// else `target/criterion`), as criterion itself picks it.
+pub fn criterion_dir() -> std::path::PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    std::path::PathBuf::from(target).join("criterion")
+}
+
+/// The median (ns per iteration) and its 95 % confidence interval of the
+/// benchmark `group/name`, if criterion wrote it after `since`.
+pub fn criterion_median(
+    group: &str,
+    name: &str,
+    since: std::time::SystemTime,
+) -> Option<(f64, f64, f64)> {
+    let path = criterion_dir()
+        .join(group)
+        .join(name)
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < since {
+        return None;
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let median = &json["median"];
+    Some((
+        median["point_estimate"].as_f64()?,
+        median["confidence_interval"]["lower_bound"].as_f64()?,
+        median["confidence_interval"]["upper_bound"].as_f64()?,
+    ))
+}
+
+/// The median of `values` (sorts them).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
