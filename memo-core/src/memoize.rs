@@ -370,7 +370,7 @@ where
         key: K,
         observed: &[i128],
         body: impl FnOnce() -> V,
-        cacheable: fn(&V) -> bool,
+        cacheable: impl FnOnce(&V) -> bool,
     ) -> V {
         let generation = self.generation.get();
         let timed = self.counts.miss();
@@ -383,7 +383,7 @@ where
         }
         drop(outer);
         let current = self.function.generation.load(Ordering::Acquire) == generation;
-        if miss.cache && current && cacheable(&value) && self.entries.try_borrow_mut().is_ok() {
+        if miss.cache && current && cacheable(&value) {
             self.store(miss.hash, key, &value);
         }
         if self.depth.get() == 0 {
@@ -412,16 +412,24 @@ where
                     value: value.clone(),
                     expires,
                 };
-                let replaced = match &mut *self.entries.borrow_mut() {
+                let Ok(mut entries) = self.entries.try_borrow_mut() else {
+                    return; // a call from user code under the borrow
+                };
+                let replaced = match &mut *entries {
                     Entries::Map(map) => map.insert(entry),
                     _ => None,
                 };
-                self.pending.borrow_mut().push(pending);
+                drop(entries);
+                if let Ok(mut list) = self.pending.try_borrow_mut() {
+                    list.push(pending);
+                }
                 drop(replaced);
             }
             Mode::ThreadLocal => {
                 let value = value.clone();
-                let mut entries = self.entries.borrow_mut();
+                let Ok(mut entries) = self.entries.try_borrow_mut() else {
+                    return; // a call from user code under the borrow
+                };
                 let (evicted, len, dropped) = match &mut *entries {
                     Entries::Map(map) => {
                         let expires = Expiry::after(ttl);
@@ -457,8 +465,8 @@ where
                     .bounded()
                     .insert(Arc::clone(&node), self.generation.get());
                 self.counts.evicted(evicted);
-                let dropped = match &mut *self.entries.borrow_mut() {
-                    Entries::Replica(replica) => replica.insert(node),
+                let dropped = match self.entries.try_borrow_mut().as_deref_mut() {
+                    Ok(Entries::Replica(replica)) => replica.insert(node),
                     _ => Vec::new(),
                 };
                 drop(dropped);
@@ -757,7 +765,7 @@ pub fn fill<K, V, S>(
     key: K,
     observed: &[i128],
     body: impl FnOnce() -> V,
-    cacheable: fn(&V) -> bool,
+    cacheable: impl FnOnce(&V) -> bool,
 ) -> V
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -794,7 +802,7 @@ where
         key: K,
         observed: &[i128],
         body: impl FnOnce() -> V,
-        cacheable: fn(&V) -> bool,
+        cacheable: impl FnOnce(&V) -> bool,
     ) -> V {
         self.fill(miss, key, observed, body, cacheable)
     }
