@@ -711,3 +711,47 @@ fn tables_that_call_each_other_build_on_two_threads_without_deadlock() {
     assert_eq!(ping(39), 39);
     assert_eq!(pong(39), 39);
 }
+
+// --- inside a function body ----------------------------------------------------
+
+#[test]
+fn tables_defined_inside_a_function_body() {
+    const LOCAL_N: u32 = 6;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Local(u32);
+
+    #[precompute(domain = 0..LOCAL_N)]
+    fn local_plain(n: u32) -> Local {
+        if n == 0 {
+            Local(1)
+        } else {
+            Local(local_plain(n - 1).0 * 2)
+        }
+    }
+
+    #[precompute(domain = (0..4, _))]
+    const fn local_const(n: u8, flip: bool) -> u8 {
+        if flip {
+            n + 10
+        } else {
+            n
+        }
+    }
+
+    local_plain::init();
+    local_plain::init();
+    local_plain::clear();
+    assert_eq!(local_plain(5), Local(32));
+    assert_eq!(local_plain(7), Local(128));
+    let s = local_plain::stats();
+    // 7 and 6 run the body; 5 is read twice.
+    assert_eq!((s.calls, s.hits, s.misses, s.entries), (4, 2, 2, 6));
+    assert!(s.name.ends_with("::local_plain"), "{}", s.name);
+
+    local_const::init();
+    assert_eq!(local_const(3, true), 13);
+    assert_eq!(local_const(9, false), 9);
+    let s = local_const::stats();
+    assert_eq!((s.calls, s.hits, s.misses, s.entries), (2, 1, 1, 8));
+}

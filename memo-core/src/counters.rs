@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use crate::function::Function;
 use crate::sketch::Sketch;
-use crate::touched::Touched;
 
 /// One call in this many of a `#[counted]` function (or an out-of-domain call
 /// of a `#[precompute]` one) is timed and its key sampled; one `#[precompute]`
@@ -306,20 +305,45 @@ impl Slot {
 
 /// A thread's slot for a `#[counted]` or `#[precompute]` function, in a
 /// `const`-initialised thread-local with no destructor: reaching it is one
-/// thread-pointer-relative load, with no lazy-initialisation state to check.
-/// The slot is taken on the thread's first call and given back when the
-/// thread exits.
+/// thread-pointer-relative load, with no lazy-initialisation state to check,
+/// and it stays reachable while the thread's other thread-locals are torn
+/// down. The slot is taken on the thread's first call and given back when
+/// the thread exits.
+///
+/// The fast path ([`tick`]) bumps one counter through `count` and steps
+/// `countdown`, which wraps once every [`SAMPLE_EVERY`] calls: that call (and
+/// the thread's first, which starts one step before the wrap) takes the cold
+/// path instead, which counts it, takes the slot if need be and samples.
 pub struct ThreadSlot {
+    /// This thread's slot's `misses` (`#[counted]`) or `hits`
+    /// (`#[precompute]`); [`UNCOUNTED`] while it has no slot.
+    count: Cell<&'static AtomicU64>,
+    countdown: Cell<u8>,
     slot: Cell<Option<&'static Slot>>,
 }
+
+/// What a call counts into when its thread has no slot (it has exited).
+static UNCOUNTED: AtomicU64 = AtomicU64::new(0);
+
+/// The countdown's step: it wraps every `SAMPLE_EVERY` steps.
+#[allow(clippy::cast_possible_truncation)]
+const STEP: u8 = (256 / SAMPLE_EVERY) as u8;
 
 impl ThreadSlot {
     /// No slot yet.
     #[must_use]
     pub const fn new() -> Self {
         ThreadSlot {
+            count: Cell::new(&UNCOUNTED),
+            countdown: Cell::new(0u8.wrapping_sub(STEP)),
             slot: Cell::new(None),
         }
+    }
+
+    fn reset(&self) {
+        self.count.set(&UNCOUNTED);
+        self.countdown.set(0);
+        self.slot.set(None);
     }
 }
 
@@ -327,6 +351,13 @@ impl Default for ThreadSlot {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Which of a slot's counters a [`ThreadSlot`]'s fast path bumps.
+#[derive(Clone, Copy)]
+enum Counts {
+    Hits,
+    Misses,
 }
 
 /// Every slot this thread's [`ThreadSlot`]s took, given back when it exits.
@@ -343,7 +374,7 @@ impl Drop for Exit {
         for (key, counters, slot) in self.taken.drain(..) {
             // A later call from another thread-local destructor finds no slot
             // and cannot take one (EXIT is gone): it is not counted.
-            let _ = key.try_with(|cell| cell.slot.set(None));
+            let _ = key.try_with(ThreadSlot::reset);
             counters.retire(slot);
         }
     }
@@ -353,15 +384,16 @@ std::thread_local! {
     static EXIT: RefCell<Exit> = const { RefCell::new(Exit { taken: Vec::new() }) };
 }
 
-/// This thread's slot of `function` behind `key`, taken on first use.
-#[inline(always)]
+/// This thread's slot of `counters` behind `key`, taken on first use.
+#[inline]
 fn thread_slot(
     key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
+    counters: &'static Counters,
+    counts: Counts,
 ) -> Option<&'static Slot> {
     match key.try_with(|cell| cell.slot.get()) {
         Ok(Some(slot)) => Some(slot),
-        Ok(None) => take_slot(key, &function.counters),
+        Ok(None) => take_slot(key, counters, counts),
         Err(_) => None,
     }
 }
@@ -371,33 +403,45 @@ fn thread_slot(
 fn take_slot(
     key: &'static LocalKey<ThreadSlot>,
     counters: &'static Counters,
+    counts: Counts,
 ) -> Option<&'static Slot> {
     EXIT.try_with(|exit| {
         let slot = counters.register();
         exit.borrow_mut().taken.push((key, counters, slot));
-        let _ = key.try_with(|cell| cell.slot.set(Some(slot)));
+        let _ = key.try_with(|cell| {
+            cell.slot.set(Some(slot));
+            cell.count.set(match counts {
+                Counts::Hits => &slot.hits,
+                Counts::Misses => &slot.misses,
+            });
+            cell.countdown.set(0);
+        });
         slot
     })
     .ok()
 }
 
-/// Counts a hit on cell `index` of a `#[precompute]` table; one hit in
-/// [`SAMPLE_EVERY`] marks its cell read. Nothing here calls out of line, so a
-/// loop of lookups keeps its registers (measured: a rarely taken call on this
-/// path cost more than the count itself).
+/// The fast path of a call: `true` if it is counted here; `false` sends it
+/// down the cold path (this thread's first call, one in [`SAMPLE_EVERY`]),
+/// which counts it. One load and store of a thread-local byte, one of this
+/// thread's counter: no call, nothing shared written.
 #[inline(always)]
-pub fn count_hit<const WORDS: usize>(
-    key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
-    touched: &Touched<WORDS>,
-    index: usize,
-) {
-    if let Some(slot) = thread_slot(key, function) {
-        let hits = slot.hits.load(Relaxed).wrapping_add(1);
-        slot.hits.store(hits, Relaxed);
-        if hits % SAMPLE_EVERY == 0 {
-            touched.touch(index);
+pub fn tick(key: &'static LocalKey<ThreadSlot>) -> bool {
+    key.try_with(|cell| {
+        let (countdown, wrapped) = cell.countdown.get().overflowing_add(STEP);
+        cell.countdown.set(countdown);
+        if !wrapped {
+            bump(cell.count.get(), 1);
         }
+        !wrapped
+    })
+    .unwrap_or(false)
+}
+
+/// Counts a `#[precompute]` hit that took the cold path.
+pub(crate) fn count_hit_slow(key: &'static LocalKey<ThreadSlot>, function: &'static Function) {
+    if let Some(slot) = thread_slot(key, &function.counters, Counts::Hits) {
+        bump(&slot.hits, 1);
     }
 }
 
@@ -413,23 +457,35 @@ impl Drop for Timer {
     }
 }
 
-/// Counts one call that runs the body: every call of a `#[counted]` function,
-/// an out-of-domain call of a `#[precompute]` one. One call in
-/// [`SAMPLE_EVERY`] is timed (until the returned `Timer` drops) and has its key
-/// hashed (`key` gives `None` for keys that are not `Hash`). A call from a
-/// thread-local destructor, after this thread's counters are gone, is not
-/// counted.
-#[inline(always)]
-pub fn count(
+/// Counts a call of a `#[counted]` function that [`tick`] did not count:
+/// this thread's first, or one in [`SAMPLE_EVERY`], which is timed (until the
+/// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
+/// keys that are not `Hash`). A call from a thread-local destructor, after
+/// this thread's counters are gone, is not counted.
+#[cold]
+#[inline(never)]
+pub fn count_sampled(
     key: &'static LocalKey<ThreadSlot>,
     function: &'static Function,
     hash: impl FnOnce() -> Option<u64>,
 ) -> Option<Timer> {
-    let slot = thread_slot(key, function)?;
+    let slot = thread_slot(key, &function.counters, Counts::Misses)?;
+    bump(&slot.misses, 1);
+    Some(sampled(slot, hash))
+}
+
+/// Counts a `#[precompute]` call that runs the body (out of the domain, or
+/// a cell computed directly). One in [`SAMPLE_EVERY`] is timed (until the
+/// returned `Timer` drops). Not counted after this thread's counters are gone.
+pub fn count_miss(
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+) -> Option<Timer> {
+    let slot = thread_slot(key, &function.counters, Counts::Hits)?;
     let calls = slot.misses.load(Relaxed).wrapping_add(1);
     slot.misses.store(calls, Relaxed);
     if calls % SAMPLE_EVERY == 1 {
-        Some(sampled(slot, hash))
+        Some(sampled(slot, || None))
     } else {
         None
     }
