@@ -310,40 +310,38 @@ impl Slot {
 /// down. The slot is taken on the thread's first call and given back when
 /// the thread exits.
 ///
-/// The fast path ([`tick`]) bumps one counter through `count` and steps
-/// `countdown`, which wraps once every [`SAMPLE_EVERY`] calls: that call (and
-/// the thread's first, which starts one step before the wrap) takes the cold
-/// path instead, which counts it, takes the slot if need be and samples.
+/// The fast path ([`tick`]) bumps this thread's counter through `count`
+/// (one load and store: only this thread writes it); the call that makes it a
+/// multiple of [`SAMPLE_EVERY`], and any call before the slot is taken, then
+/// takes the cold path, which samples it (and counts it, if `tick` did not).
 pub struct ThreadSlot {
     /// This thread's slot's `misses` (`#[counted]`) or `hits`
-    /// (`#[precompute]`); [`UNCOUNTED`] while it has no slot.
-    count: Cell<&'static AtomicU64>,
-    countdown: Cell<u8>,
+    /// (`#[precompute]`); `None` while it has no slot.
+    count: Cell<Option<&'static AtomicU64>>,
     slot: Cell<Option<&'static Slot>>,
 }
-
-/// What a call counts into when its thread has no slot (it has exited).
-static UNCOUNTED: AtomicU64 = AtomicU64::new(0);
-
-/// The countdown's step: it wraps every `SAMPLE_EVERY` steps.
-#[allow(clippy::cast_possible_truncation)]
-const STEP: u8 = (256 / SAMPLE_EVERY) as u8;
 
 impl ThreadSlot {
     /// No slot yet.
     #[must_use]
     pub const fn new() -> Self {
         ThreadSlot {
-            count: Cell::new(&UNCOUNTED),
-            countdown: Cell::new(0u8.wrapping_sub(STEP)),
+            count: Cell::new(None),
             slot: Cell::new(None),
         }
     }
 
     fn reset(&self) {
-        self.count.set(&UNCOUNTED);
-        self.countdown.set(0);
+        self.count.set(None);
         self.slot.set(None);
+    }
+
+    /// Whether a call that took the cold path was counted by [`tick`] (it
+    /// was the one in [`SAMPLE_EVERY`]) rather than sent there for want of
+    /// a slot.
+    pub(crate) fn ticked(key: &'static LocalKey<ThreadSlot>) -> bool {
+        key.try_with(|cell| cell.count.get().is_some())
+            .unwrap_or(false)
     }
 }
 
@@ -410,38 +408,44 @@ fn take_slot(
         exit.borrow_mut().taken.push((key, counters, slot));
         let _ = key.try_with(|cell| {
             cell.slot.set(Some(slot));
-            cell.count.set(match counts {
+            cell.count.set(Some(match counts {
                 Counts::Hits => &slot.hits,
                 Counts::Misses => &slot.misses,
-            });
-            cell.countdown.set(0);
+            }));
         });
         slot
     })
     .ok()
 }
 
-/// The fast path of a call: `true` if it is counted here; `false` sends it
-/// down the cold path (this thread's first call, one in [`SAMPLE_EVERY`]),
-/// which counts it. One load and store of a thread-local byte, one of this
-/// thread's counter: no call, nothing shared written.
+/// The fast path of a call: counts it, and `true` unless it is to be
+/// sampled on the cold path (one call in [`SAMPLE_EVERY`]) or this thread
+/// has no slot yet (not counted: the cold path counts it). One load and store
+/// of this thread's counter: no call, nothing shared written.
 #[inline(always)]
 pub fn tick(key: &'static LocalKey<ThreadSlot>) -> bool {
     key.try_with(|cell| {
-        let (countdown, wrapped) = cell.countdown.get().overflowing_add(STEP);
-        cell.countdown.set(countdown);
-        if !wrapped {
-            bump(cell.count.get(), 1);
-        }
-        !wrapped
+        let Some(counter) = cell.count.get() else {
+            return false;
+        };
+        let count = counter.load(Relaxed).wrapping_add(1);
+        counter.store(count, Relaxed);
+        count % SAMPLE_EVERY != 0
     })
     .unwrap_or(false)
 }
 
-/// Counts a `#[precompute]` hit that took the cold path.
-pub(crate) fn count_hit_slow(key: &'static LocalKey<ThreadSlot>, function: &'static Function) {
+/// Counts a `#[precompute]` hit that took the cold path, unless [`tick`]
+/// counted it (`ticked`).
+pub(crate) fn count_hit_slow(
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+    ticked: bool,
+) {
     if let Some(slot) = thread_slot(key, &function.counters, Counts::Hits) {
-        bump(&slot.hits, 1);
+        if !ticked {
+            bump(&slot.hits, 1);
+        }
     }
 }
 
@@ -469,8 +473,11 @@ pub fn count_sampled(
     function: &'static Function,
     hash: impl FnOnce() -> Option<u64>,
 ) -> Option<Timer> {
+    let ticked = ThreadSlot::ticked(key);
     let slot = thread_slot(key, &function.counters, Counts::Misses)?;
-    bump(&slot.misses, 1);
+    if !ticked {
+        bump(&slot.misses, 1);
+    }
     Some(sampled(slot, hash))
 }
 

@@ -384,18 +384,23 @@ pub fn cold_hit<T: Clone + 'static, const N: usize, const WORDS: usize>(
     index: usize,
     cell: impl FnMut(usize) -> T,
 ) -> Option<T> {
+    // The hit path reaches the counter only once this thread sees the cells.
+    let ticked = ThreadSlot::ticked(counts)
+        && cells
+            .try_with(|local| index < local.cells.get().len())
+            .unwrap_or(false);
     let value = match table.find(index, cell)? {
         Found::Built(all) => {
             let value = all.get(index)?.clone();
             // The slot first: a hit path that sees the cells counts into it.
-            count_hit_slow(counts, function);
+            count_hit_slow(counts, function, ticked);
             touched.touch(index);
             let _ = cells.try_with(|local| local.cells.set(all.as_slice()));
             return Some(value);
         }
         Found::Partial(value) => value,
     };
-    count_hit_slow(counts, function);
+    count_hit_slow(counts, function, ticked);
     Some(value)
 }
 
@@ -409,7 +414,7 @@ pub fn cold_hit_const<T: Clone, const N: usize, const WORDS: usize>(
     index: usize,
 ) -> Option<T> {
     let value = table.get(index)?.clone();
-    count_hit_slow(counts, function);
+    count_hit_slow(counts, function, ThreadSlot::ticked(counts));
     touched.touch(index);
     Some(value)
 }
