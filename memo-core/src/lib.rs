@@ -36,8 +36,8 @@ pub mod __private {
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
-    pub use crate::table::{cold_hit, cold_hit_const, hit, hit_const, LocalCells, Table};
     pub use crate::table::{assert_table_value, out_of_domain};
+    pub use crate::table::{cold_hit, cold_hit_const, hit, hit_const, LocalCells, Table};
     pub use crate::touched::Touched;
     pub use core::any::type_name;
     pub use core::time::Duration;

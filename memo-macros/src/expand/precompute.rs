@@ -87,7 +87,11 @@ fn state(root: &TokenStream, func: &Func) -> TokenStream {
     let items = common::state_items(
         root,
         &TokenStream::new(),
-        &quote!(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name))),
+        &quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name)
+        )),
         &quote!(::core::option::Option::None),
         &info,
     );
@@ -295,7 +299,10 @@ fn table(
     let value = common::local("__memo_value");
     let index = common::local("__memo_index");
     let (lets, in_domain, index_expr) = locate(domain, func);
-    let (state, touched) = (common::local("__memo_state"), common::local("__memo_touched"));
+    let (state, touched) = (
+        common::local("__memo_state"),
+        common::local("__memo_touched"),
+    );
     let cold_hit = if constant {
         quote!(#root::__private::cold_hit_const(#name::__memo_table(), #name::__memo_counts(), #state, #touched, #index))
     } else {
@@ -340,7 +347,9 @@ fn table(
     let span = output.span();
     let spanned_root = respan(root, span);
     let items = if constant {
-        let doc = format!("Does nothing: the table of [`{name}()`](fn@{name}) was built at compile time.");
+        let doc = format!(
+            "Does nothing: the table of [`{name}()`](fn@{name}) was built at compile time."
+        );
         quote! {
             #[doc(hidden)]
             #[inline(always)]
