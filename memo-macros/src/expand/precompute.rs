@@ -189,14 +189,17 @@ fn consts(domain: &Domain, func: &Func) -> TokenStream {
         )
         .replace('{', "{{")
         .replace('}', "}}");
+        // The function's name, at the range, so that the error points there.
+        let mut at = name.clone();
+        at.set_span(dim.entry.span());
         let (nonempty, count) = if inclusive {
             (
-                quote!(#name::#end >= #name::#start),
+                quote!(#at::#end >= #at::#start),
                 quote!((#name::#end.abs_diff(#name::#start) as u128).saturating_add(1)),
             )
         } else {
             (
-                quote!(#name::#end > #name::#start),
+                quote!(#at::#end > #at::#start),
                 quote!(#name::#end.abs_diff(#name::#start) as u128),
             )
         };
@@ -247,8 +250,10 @@ fn consts(domain: &Domain, func: &Func) -> TokenStream {
          only the arguments that occur, or raise the limit with `max_entries = N`",
         domain::grouped(limit)
     );
+    let mut at = name.clone();
+    at.set_span(domain.expr.span());
     let assert = quote_spanned!(domain.expr.span()=>
-        ::core::assert!(#name::__MEMO_ENTRIES <= #limit && #name::__MEMO_ENTRIES <= usize::MAX as u128, #message);
+        ::core::assert!(#at::__MEMO_ENTRIES <= #limit && #at::__MEMO_ENTRIES <= usize::MAX as u128, #message);
     );
     out.extend(quote! {
         #hidden const __MEMO_ENTRIES: u128 = #name::#first_size #(.saturating_mul(#name::#other_sizes))*;
@@ -304,11 +309,21 @@ fn table(
         common::local("__memo_touched"),
     );
     let cold_hit = if constant {
-        quote!(#root::__private::cold_hit_const(#name::__memo_table(), #name::__memo_counts(), #state, #touched, #index))
+        spanned_call(
+            &quote!(#root::__private::cold_hit_const),
+            &quote!(#name::__memo_table(), #name::__memo_counts(),),
+            &quote!(#state, #touched, #index),
+            &TokenStream::new(),
+            output.span(),
+        )
     } else {
-        quote!(#root::__private::cold_hit(
-            #name::__memo_table(), #name::__memo_cells(), #name::__memo_counts(), #state, #touched, #index, #name::__memo_cell,
-        ))
+        spanned_call(
+            &quote!(#root::__private::cold_hit),
+            &quote!(#name::__memo_table(), #name::__memo_cells(), #name::__memo_counts(),),
+            &quote!(#state, #touched, #index),
+            &quote!(, #name::__memo_cell),
+            output.span(),
+        )
     };
     let lookup = quote! {
         let #index = #index_expr;
@@ -503,10 +518,26 @@ fn outer_fn(
     let params = domain.dims.iter().map(param_ident);
     let value = common::local("__memo_value");
     let index_var = common::local("__memo_index");
+    let span = func
+        .output
+        .as_ref()
+        .map_or_else(Span::call_site, Spanned::span);
     let hit = if constant {
-        quote!(#root::__private::hit_const(#name::__memo_table(), #name::__memo_counts(), #index_var))
+        spanned_call(
+            &quote!(#root::__private::hit_const),
+            &quote!(#name::__memo_table(), #name::__memo_counts(),),
+            &quote!(#index_var),
+            &TokenStream::new(),
+            span,
+        )
     } else {
-        quote!(#root::__private::hit(#name::__memo_cells(), #name::__memo_counts(), #index_var))
+        spanned_call(
+            &quote!(#root::__private::hit),
+            &quote!(#name::__memo_cells(), #name::__memo_counts(),),
+            &quote!(#index_var),
+            &TokenStream::new(),
+            span,
+        )
     };
     let lookup = quote! {
         let #index_var = #index;
@@ -571,6 +602,25 @@ fn body_fn(func: &Func, body: &Ident) -> TokenStream {
         #(#attrs)*
         #sig #block
     }
+}
+
+/// `path(before locals after)` with every token but the hygienic `locals` at
+/// `span` (the return type), where "`R: Clone` is not satisfied" belongs.
+fn spanned_call(
+    path: &TokenStream,
+    before: &TokenStream,
+    locals: &TokenStream,
+    after: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let mut inner = respan(before, span);
+    inner.extend(locals.clone());
+    inner.extend(respan(after, span));
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
+    group.set_span(span);
+    let mut call = respan(path, span);
+    call.extend([TokenTree::Group(group)]);
+    call
 }
 
 /// `tokens`, every one at `span`.
