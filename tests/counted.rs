@@ -90,3 +90,39 @@ fn generic_async_and_methods() {
     assert_eq!(report.get("counted::Meter::read").map(|s| s.calls), Some(2));
     assert_eq!(report.get("counted::Meter::new").map(|s| s.calls), Some(1));
 }
+
+#[counted]
+fn late(x: u32) -> u32 {
+    x * 7
+}
+
+struct CallsOnDrop(std::sync::mpsc::Sender<u32>);
+
+impl Drop for CallsOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(late(6));
+    }
+}
+
+#[test]
+fn calls_from_thread_local_destructors_run_after_teardown() {
+    use std::cell::RefCell;
+    thread_local! {
+        static FIRST: RefCell<Option<CallsOnDrop>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<CallsOnDrop>> = const { RefCell::new(None) };
+    }
+    let (results, received) = std::sync::mpsc::channel();
+    let first = results.clone();
+    let thread = std::thread::spawn(move || {
+        FIRST.with(|slot| *slot.borrow_mut() = Some(CallsOnDrop(first)));
+        for i in 0..100 {
+            assert_eq!(late(i), i * 7);
+        }
+        LAST.with(|slot| *slot.borrow_mut() = Some(CallsOnDrop(results)));
+    });
+    assert!(thread.join().is_ok(), "a call during teardown panicked");
+    assert_eq!(received.iter().collect::<Vec<_>>(), [42, 42]);
+    let s = late::stats();
+    assert!((100..=102).contains(&s.calls), "{}", s.calls);
+    assert_eq!(s.calls, s.misses);
+}

@@ -584,3 +584,174 @@ fn a_no_std_crate_can_use_a_const_fn_table() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+// --- calls from thread-local destructors -------------------------------------
+
+#[precompute(domain = 0..10)]
+fn warm_up(n: u32) -> u32 {
+    n + 1
+}
+
+#[precompute(domain = 0..10)]
+fn late_first(n: u32) -> u32 {
+    n * 2
+}
+
+#[precompute(domain = 0..10)]
+fn late_last(n: u32) -> u32 {
+    n * 3
+}
+
+#[precompute(domain = 0..10)]
+const fn late_const(n: u32) -> u32 {
+    n * 5
+}
+
+/// Calls `call` when dropped, and sends its result.
+struct CallsOnDrop {
+    call: fn() -> [u32; 4],
+    results: std::sync::mpsc::Sender<[u32; 4]>,
+}
+
+impl Drop for CallsOnDrop {
+    fn drop(&mut self) {
+        let _ = self.results.send((self.call)());
+    }
+}
+
+#[test]
+fn calls_from_thread_local_destructors_run_after_teardown() {
+    use std::cell::RefCell;
+    thread_local! {
+        // One set before memo's thread-locals exist and one after, so that
+        // whichever order the platform runs destructors in, one of them
+        // runs after memo's are gone.
+        static FIRST: RefCell<Option<CallsOnDrop>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<CallsOnDrop>> = const { RefCell::new(None) };
+    }
+    let (results, received) = std::sync::mpsc::channel();
+    let first = results.clone();
+    let thread = std::thread::spawn(move || {
+        FIRST.with(|slot| {
+            *slot.borrow_mut() = Some(CallsOnDrop {
+                call: || [late_first(3), late_first(30), late_const(4), late_const(40)],
+                results: first,
+            });
+        });
+        assert_eq!(warm_up(1), 2);
+        assert_eq!(late_const(1), 5);
+        LAST.with(|slot| {
+            *slot.borrow_mut() = Some(CallsOnDrop {
+                call: || [late_last(3), late_last(30), late_const(4), late_const(40)],
+                results,
+            });
+        });
+    });
+    assert!(thread.join().is_ok(), "a call during teardown panicked");
+    let mut got: Vec<[u32; 4]> = received.iter().collect();
+    got.sort_unstable();
+    assert_eq!(got, [[6, 60, 20, 200], [9, 90, 20, 200]]);
+    for stats in [late_first::stats(), late_last::stats(), late_const::stats()] {
+        assert_eq!(stats.calls, stats.hits + stats.misses);
+    }
+}
+
+// --- tables that call each other ---------------------------------------------
+
+#[precompute(domain = 0..40)]
+fn ping(a: u32) -> u32 {
+    // Widens the window in which both tables are being built.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    if a == 0 {
+        0
+    } else {
+        pong(a - 1) + 1
+    }
+}
+
+#[precompute(domain = 0..40)]
+fn pong(a: u32) -> u32 {
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    if a == 0 {
+        0
+    } else {
+        ping(a - 1) + 1
+    }
+}
+
+#[test]
+fn tables_that_call_each_other_build_on_two_threads_without_deadlock() {
+    let (done, finished) = std::sync::mpsc::channel();
+    // The watchdog: the two builders run on a thread of their own, so that a
+    // deadlock fails this test instead of hanging it.
+    std::thread::spawn(move || {
+        let barrier = Barrier::new(2);
+        let results = std::thread::scope(|s| {
+            let a = s.spawn(|| {
+                barrier.wait();
+                (0..40).map(ping).collect::<Vec<_>>()
+            });
+            let b = s.spawn(|| {
+                barrier.wait();
+                (0..40).map(pong).collect::<Vec<_>>()
+            });
+            (a.join().ok(), b.join().ok())
+        });
+        let _ = done.send(results);
+    });
+    let (a, b) = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the two table builds deadlocked");
+    let expected: Vec<u32> = (0..40).collect();
+    assert_eq!(a.as_ref(), Some(&expected));
+    assert_eq!(b.as_ref(), Some(&expected));
+    for stats in [ping::stats(), pong::stats()] {
+        assert_eq!(stats.calls, stats.hits + stats.misses);
+    }
+    assert_eq!(ping(39), 39);
+    assert_eq!(pong(39), 39);
+}
+
+// --- inside a function body ----------------------------------------------------
+
+#[test]
+fn tables_defined_inside_a_function_body() {
+    const LOCAL_N: u32 = 6;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Local(u32);
+
+    #[precompute(domain = 0..LOCAL_N)]
+    fn local_plain(n: u32) -> Local {
+        if n == 0 {
+            Local(1)
+        } else {
+            Local(local_plain(n - 1).0 * 2)
+        }
+    }
+
+    #[precompute(domain = (0..4, _))]
+    const fn local_const(n: u8, flip: bool) -> u8 {
+        if flip {
+            n + 10
+        } else {
+            n
+        }
+    }
+
+    local_plain::init();
+    local_plain::init();
+    local_plain::clear();
+    assert_eq!(local_plain(5), Local(32));
+    assert_eq!(local_plain(7), Local(128));
+    let s = local_plain::stats();
+    // 7 and 6 run the body; 5 is read twice.
+    assert_eq!((s.calls, s.hits, s.misses, s.entries), (4, 2, 2, 6));
+    assert!(s.name.ends_with("::local_plain"), "{}", s.name);
+
+    local_const::init();
+    assert_eq!(local_const(3, true), 13);
+    assert_eq!(local_const(9, false), 9);
+    let s = local_const::stats();
+    assert_eq!((s.calls, s.hits, s.misses, s.entries), (2, 1, 1, 8));
+}

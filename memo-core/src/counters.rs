@@ -18,7 +18,6 @@ use std::time::Instant;
 use crate::function::Function;
 use crate::sketch::Sketch;
 use crate::sync::lock;
-use crate::touched::Touched;
 
 /// One call in this many of a `#[counted]` function (or an out-of-domain call
 /// of a `#[precompute]` one) is timed and its key sampled; one `#[precompute]`
@@ -324,10 +323,19 @@ impl Slot {
 
 /// A thread's slot for a `#[counted]` or `#[precompute]` function, in a
 /// `const`-initialised thread-local with no destructor: reaching it is one
-/// thread-pointer-relative load, with no lazy-initialisation state to check.
-/// The slot is taken on the thread's first call and given back when the
-/// thread exits.
+/// thread-pointer-relative load, with no lazy-initialisation state to check,
+/// and it stays reachable while the thread's other thread-locals are torn
+/// down. The slot is taken on the thread's first call and given back when
+/// the thread exits.
+///
+/// The fast path ([`tick`]) bumps this thread's counter through `count`
+/// (one load and store: only this thread writes it); the call that makes it a
+/// multiple of [`SAMPLE_EVERY`], and any call before the slot is taken, then
+/// takes the cold path, which samples it (and counts it, if `tick` did not).
 pub struct ThreadSlot {
+    /// This thread's slot's `misses` (`#[counted]`) or `hits`
+    /// (`#[precompute]`); `None` while it has no slot.
+    count: Cell<Option<&'static AtomicU64>>,
     slot: Cell<Option<&'static Slot>>,
 }
 
@@ -336,8 +344,22 @@ impl ThreadSlot {
     #[must_use]
     pub const fn new() -> Self {
         ThreadSlot {
+            count: Cell::new(None),
             slot: Cell::new(None),
         }
+    }
+
+    fn reset(&self) {
+        self.count.set(None);
+        self.slot.set(None);
+    }
+
+    /// Whether a call that took the cold path was counted by [`tick`] (it
+    /// was the one in [`SAMPLE_EVERY`]) rather than sent there for want of
+    /// a slot.
+    pub(crate) fn ticked(key: &'static LocalKey<ThreadSlot>) -> bool {
+        key.try_with(|cell| cell.count.get().is_some())
+            .unwrap_or(false)
     }
 }
 
@@ -345,6 +367,13 @@ impl Default for ThreadSlot {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Which of a slot's counters a [`ThreadSlot`]'s fast path bumps.
+#[derive(Clone, Copy)]
+enum Counts {
+    Hits,
+    Misses,
 }
 
 /// Every slot this thread's [`ThreadSlot`]s took, given back when it exits.
@@ -361,7 +390,7 @@ impl Drop for Exit {
         for (key, counters, slot) in self.taken.drain(..) {
             // A later call from another thread-local destructor finds no slot
             // and cannot take one (EXIT is gone): it is not counted.
-            let _ = key.try_with(|cell| cell.slot.set(None));
+            let _ = key.try_with(ThreadSlot::reset);
             counters.retire(slot);
         }
     }
@@ -371,15 +400,16 @@ std::thread_local! {
     static EXIT: RefCell<Exit> = const { RefCell::new(Exit { taken: Vec::new() }) };
 }
 
-/// This thread's slot of `function` behind `key`, taken on first use.
-#[inline(always)]
+/// This thread's slot of `counters` behind `key`, taken on first use.
+#[inline]
 fn thread_slot(
     key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
+    counters: &'static Counters,
+    counts: Counts,
 ) -> Option<&'static Slot> {
     match key.try_with(|cell| cell.slot.get()) {
         Ok(Some(slot)) => Some(slot),
-        Ok(None) => take_slot(key, &function.counters),
+        Ok(None) => take_slot(key, counters, counts),
         Err(_) => None,
     }
 }
@@ -389,32 +419,50 @@ fn thread_slot(
 fn take_slot(
     key: &'static LocalKey<ThreadSlot>,
     counters: &'static Counters,
+    counts: Counts,
 ) -> Option<&'static Slot> {
     EXIT.try_with(|exit| {
         let slot = counters.register();
         exit.borrow_mut().taken.push((key, counters, slot));
-        let _ = key.try_with(|cell| cell.slot.set(Some(slot)));
+        let _ = key.try_with(|cell| {
+            cell.slot.set(Some(slot));
+            cell.count.set(Some(match counts {
+                Counts::Hits => &slot.hits,
+                Counts::Misses => &slot.misses,
+            }));
+        });
         slot
     })
     .ok()
 }
 
-/// Counts a hit on cell `index` of a `#[precompute]` table; one hit in
-/// [`SAMPLE_EVERY`] marks its cell read. Nothing here calls out of line, so a
-/// loop of lookups keeps its registers (measured: a rarely taken call on this
-/// path cost more than the count itself).
+/// The fast path of a call: counts it, and `true` unless it is to be
+/// sampled on the cold path (one call in [`SAMPLE_EVERY`]) or this thread
+/// has no slot yet (not counted: the cold path counts it). One load and store
+/// of this thread's counter: no call, nothing shared written.
 #[inline(always)]
-pub fn count_hit<const WORDS: usize>(
+pub fn tick(key: &'static LocalKey<ThreadSlot>) -> bool {
+    key.try_with(|cell| {
+        let Some(counter) = cell.count.get() else {
+            return false;
+        };
+        let count = counter.load(Relaxed).wrapping_add(1);
+        counter.store(count, Relaxed);
+        count % SAMPLE_EVERY != 0
+    })
+    .unwrap_or(false)
+}
+
+/// Counts a `#[precompute]` hit that took the cold path, unless [`tick`]
+/// counted it (`ticked`).
+pub(crate) fn count_hit_slow(
     key: &'static LocalKey<ThreadSlot>,
     function: &'static Function,
-    touched: &Touched<WORDS>,
-    index: usize,
+    ticked: bool,
 ) {
-    if let Some(slot) = thread_slot(key, function) {
-        let hits = slot.hits.load(Relaxed).wrapping_add(1);
-        slot.hits.store(hits, Relaxed);
-        if hits % SAMPLE_EVERY == 0 {
-            touched.touch(index);
+    if let Some(slot) = thread_slot(key, &function.counters, Counts::Hits) {
+        if !ticked {
+            bump(&slot.hits, 1);
         }
     }
 }
@@ -431,23 +479,38 @@ impl Drop for Timer {
     }
 }
 
-/// Counts one call that runs the body: every call of a `#[counted]` function,
-/// an out-of-domain call of a `#[precompute]` one. One call in
-/// [`SAMPLE_EVERY`] is timed (until the returned `Timer` drops) and has its key
-/// hashed (`key` gives `None` for keys that are not `Hash`). A call from a
-/// thread-local destructor, after this thread's counters are gone, is not
-/// counted.
-#[inline(always)]
-pub fn count(
+/// Counts a call of a `#[counted]` function that [`tick`] did not count:
+/// this thread's first, or one in [`SAMPLE_EVERY`], which is timed (until the
+/// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
+/// keys that are not `Hash`). A call from a thread-local destructor, after
+/// this thread's counters are gone, is not counted.
+#[cold]
+#[inline(never)]
+pub fn count_sampled(
     key: &'static LocalKey<ThreadSlot>,
     function: &'static Function,
     hash: impl FnOnce() -> Option<u64>,
 ) -> Option<Timer> {
-    let slot = thread_slot(key, function)?;
+    let ticked = ThreadSlot::ticked(key);
+    let slot = thread_slot(key, &function.counters, Counts::Misses)?;
+    if !ticked {
+        bump(&slot.misses, 1);
+    }
+    Some(sampled(slot, hash))
+}
+
+/// Counts a `#[precompute]` call that runs the body (out of the domain, or
+/// a cell computed directly). One in [`SAMPLE_EVERY`] is timed (until the
+/// returned `Timer` drops). Not counted after this thread's counters are gone.
+pub fn count_miss(
+    key: &'static LocalKey<ThreadSlot>,
+    function: &'static Function,
+) -> Option<Timer> {
+    let slot = thread_slot(key, &function.counters, Counts::Hits)?;
     let calls = slot.misses.load(Relaxed).wrapping_add(1);
     slot.misses.store(calls, Relaxed);
     if calls % SAMPLE_EVERY == 1 {
-        Some(sampled(slot, hash))
+        Some(sampled(slot, || None))
     } else {
         None
     }

@@ -33,19 +33,20 @@ pub use stats::{Kind, Stats};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checks::{assert_key, assert_value};
-    pub use crate::counters::{count, count_hit, LocalCounts, ThreadSlot, Timer};
+    pub use crate::counters::{count_miss, count_sampled, tick, LocalCounts, ThreadSlot, Timer};
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss};
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
-    pub use crate::table::Table;
     pub use crate::table::{assert_table_value, out_of_domain};
+    pub use crate::table::{cold_hit, cold_hit_const, hit, hit_const, LocalCells, Table};
     pub use crate::touched::Touched;
     pub use core::any::type_name;
     pub use core::time::Duration;
     pub use inventory;
     pub use std::borrow::ToOwned;
+    pub use std::thread::LocalKey;
     pub use std::thread_local;
 }

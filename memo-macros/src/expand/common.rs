@@ -87,7 +87,7 @@ pub(crate) struct Site {
 // Input:  fn fib(n: u64) -> u64 { ... }
 // Output: static __MEMO: Function = Function::new(Info { name: module_path!(), .. });
 //         inventory::submit! { Registration(&__MEMO) }
-fn state_items(
+pub(crate) fn state_items(
     root: &TokenStream,
     vis: &TokenStream,
     name: &TokenStream,

@@ -10,7 +10,8 @@ use crate::options::Options;
 // Input:  fn fib(n: u64) -> u64 { body }
 // Output: fn fib(n: u64) -> u64 {
 //             thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
-//             let timer = count(&__MEMO_COUNTS, &fib::__MEMO, || hash of the arguments);
+//             let timer = if tick(&__MEMO_COUNTS) { None }   (counted: one thread-local load and bump)
+//                         else { count_sampled(&__MEMO_COUNTS, &fib::__MEMO, || hash of the arguments) };
 //             body
 //         }
 //         mod fib { static __MEMO; fn stats(); fn clear() }
@@ -34,10 +35,14 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
         func,
         quote! {
             #counts_decl
-            let #timer = #root::__private::count(&#counts, &#state, || {
-                use #root::__private::{Hashed as _, Unhashed as _};
-                (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
-            });
+            let #timer = if #root::__private::tick(&#counts) {
+                ::core::option::Option::None
+            } else {
+                #root::__private::count_sampled(&#counts, &#state, || {
+                    use #root::__private::{Hashed as _, Unhashed as _};
+                    (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
+                })
+            };
             #name_method
             #block
         },
