@@ -516,6 +516,41 @@ pub fn count_miss(
     }
 }
 
+/// Counts a call of a `#[counted]` method. A method of a generic `impl` is
+/// one item for every `Self` type, so its counts are kept per `Self` type
+/// (`type_name`), each under a `Function` of its own (see
+/// `Function::instance`), found through a per-thread list. One call in
+/// [`SAMPLE_EVERY`] is timed and has its key hashed.
+pub fn count_method(
+    function: &'static Function,
+    type_name: &'static str,
+    hash: impl FnOnce() -> Option<u64>,
+) -> Option<Timer> {
+    type Methods = RefCell<Vec<(usize, &'static str, LocalCounts)>>;
+    std::thread_local! {
+        static METHODS: Methods = const { RefCell::new(Vec::new()) };
+    }
+    let slot = METHODS
+        .try_with(|methods| {
+            let mut methods = methods.try_borrow_mut().ok()?;
+            let id = std::ptr::from_ref(function) as usize;
+            let found = methods.iter().position(|(f, name, _)| {
+                *f == id && (std::ptr::eq(*name, type_name) || *name == type_name)
+            });
+            let at = found.unwrap_or_else(|| {
+                let counts = function.instance::<()>(type_name).local_counts();
+                methods.push((id, type_name, counts));
+                methods.len() - 1
+            });
+            Some(methods[at].2.slot())
+        })
+        .ok()
+        .flatten()?;
+    let calls = slot.misses.load(Relaxed).wrapping_add(1);
+    slot.misses.store(calls, Relaxed);
+    (calls % SAMPLE_EVERY == 1).then(|| sampled(slot, hash))
+}
+
 #[cold]
 fn sampled(slot: &'static Slot, hash: impl FnOnce() -> Option<u64>) -> Timer {
     if let Some(hash) = hash() {

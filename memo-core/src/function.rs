@@ -176,13 +176,6 @@ impl Function {
     }
 
     /// Completes a method's name with its type's, once.
-    #[inline]
-    pub fn name_method(&self, type_name: fn() -> &'static str) {
-        if self.method_name.get().is_none() {
-            self.set_method_name(type_name());
-        }
-    }
-
     #[cold]
     fn set_method_name(&self, type_name: &str) {
         if let Some(method) = self.info.method {

@@ -33,7 +33,9 @@ pub use stats::{Kind, Stats};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::checks::{assert_key, assert_value};
-    pub use crate::counters::{count_miss, count_sampled, tick, LocalCounts, ThreadSlot, Timer};
+    pub use crate::counters::{
+        count_method, count_miss, count_sampled, tick, LocalCounts, ThreadSlot, Timer,
+    };
     pub use crate::function::{Function, Info};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss};

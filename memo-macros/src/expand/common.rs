@@ -218,15 +218,6 @@ pub(crate) fn thread_local_ident(what: &str) -> Ident {
     format_ident!("__MEMO_{}", what)
 }
 
-/// For methods: completes the name in the report with `Self`'s at the first call.
-pub(crate) fn name_method(root: &TokenStream, func: &Func, state: &TokenStream) -> TokenStream {
-    if func.in_impl() {
-        quote!(#state.name_method(#root::__private::type_name::<Self>);)
-    } else {
-        TokenStream::new()
-    }
-}
-
 // Input:  a `#[counted]` or `#[precompute]` function
 // Output: thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
 //         (its counters' slot, one per thread, reached without a lazy-init check)

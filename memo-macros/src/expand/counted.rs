@@ -15,6 +15,7 @@ use crate::options::Options;
 //             body
 //         }
 //         mod fib { static __MEMO; fn stats(); fn clear() }
+//         A method counts through `count_method(&__MEMO, type_name::<Self>(), hash)`.
 pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let root = common::root(options);
     let site = common::site(
@@ -25,25 +26,37 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     );
     let state = &site.state;
     let counts = common::thread_local_ident("COUNTS");
-    let counts_decl = common::counts_decl(&root, &TokenStream::new());
-    let name_method = common::name_method(&root, func, state);
     // Named parameters feed the distinct-input sketch on sampled calls.
     let args = func.params.iter().map(|p| &p.name);
+    let hash = quote! {
+        || {
+            use #root::__private::{Hashed as _, Unhashed as _};
+            (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
+        }
+    };
     let timer = common::local("__memo_timer");
     let block = &func.item.block;
-    site.emit(
-        func,
+    // A method's `Self` may be any type of a generic `impl`: its counts are
+    // kept per `Self` type, found by name, instead of in one thread-local.
+    let count = if func.in_impl() {
+        quote! {
+            let #timer = #root::__private::count_method(&#state, #root::__private::type_name::<Self>(), #hash);
+        }
+    } else {
+        let counts_decl = common::counts_decl(&root, &TokenStream::new());
         quote! {
             #counts_decl
             let #timer = if #root::__private::tick(&#counts) {
                 ::core::option::Option::None
             } else {
-                #root::__private::count_sampled(&#counts, &#state, || {
-                    use #root::__private::{Hashed as _, Unhashed as _};
-                    (&#root::__private::KeyProbe(&(#(&#args,)*))).key_hash()
-                })
+                #root::__private::count_sampled(&#counts, &#state, #hash)
             };
-            #name_method
+        }
+    };
+    site.emit(
+        func,
+        quote! {
+            #count
             #block
         },
     )
