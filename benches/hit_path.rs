@@ -6,7 +6,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -35,10 +34,8 @@ fn hit_path(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50);
+    // 50 samples of 2 s; `MEMO_BENCH_QUICK=1`: 10 of 0.5 s.
+    config = common::criterion_config();
     targets = hit_path
 }
 criterion_main!(benches);

@@ -10,7 +10,7 @@
 //! the medians of RUNS (default 9) rounds; a round runs every strategy on 1
 //! then on 2 threads, each thread doing about MILLIS (default 30) ms of hits
 //! (calibrated per strategy on one thread). Names pick strategies (default:
-//! those marked for scaling in `common`).
+//! those marked for scaling in `common`). `MEMO_BENCH_QUICK=1`: 3 rounds of 10 ms.
 
 mod common;
 
@@ -83,8 +83,10 @@ fn main() {
         .collect();
     let numbers: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let only: Vec<&String> = args.iter().filter(|a| a.parse::<u64>().is_err()).collect();
-    let runs = numbers.first().map_or(9, |&n| n as usize).max(1);
-    let target = Duration::from_millis(numbers.get(1).copied().unwrap_or(30));
+    // `MEMO_BENCH_QUICK=1`: 3 rounds of 10 ms unless given.
+    let (default_runs, default_millis) = if common::quick() { (3, 10) } else { (9, 30) };
+    let runs = numbers.first().map_or(default_runs, |&n| n as usize).max(1);
+    let target = Duration::from_millis(numbers.get(1).copied().unwrap_or(default_millis));
     let events = common::events(EVENTS);
     common::check_all_agree(&events);
     println!(
