@@ -121,9 +121,16 @@ impl Miss {
 
     fn busy(hash: u64) -> Self {
         Miss {
-            hash,
             cache: false,
-            live: true,
+            ..Miss::new(hash)
+        }
+    }
+
+    /// This thread's part is gone (the thread is being torn down).
+    fn gone() -> Self {
+        Miss {
+            live: false,
+            ..Miss::busy(0)
         }
     }
 }
@@ -733,24 +740,9 @@ where
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
-    match local.try_local(name, |local| local.lookup_erased(query)) {
+    match local.try_local(name, |local| local.lookup(query)) {
         Some(found) => found,
-        None => Err(Miss {
-            hash: 0,
-            cache: false,
-            live: false,
-        }),
-    }
-}
-
-impl<K, V> Local<K, V>
-where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    #[inline(always)]
-    fn lookup_erased<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
-        self.lookup(query)
+        None => Err(Miss::gone()),
     }
 }
 
@@ -779,7 +771,7 @@ where
             let (Some(key), Some(body)) = (key.take(), body.take()) else {
                 return None;
             };
-            Some(local.fill_erased(&miss, key, observed, body, cacheable))
+            Some(local.fill(&miss, key, observed, body, cacheable))
         });
         if let Some(Some(value)) = done {
             return value;
@@ -788,23 +780,6 @@ where
     match body.take() {
         Some(body) => body(),
         None => unreachable_part(),
-    }
-}
-
-impl<K, V> Local<K, V>
-where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    fn fill_erased(
-        &self,
-        miss: &Miss,
-        key: K,
-        observed: &[i128],
-        body: impl FnOnce() -> V,
-        cacheable: impl FnOnce(&V) -> bool,
-    ) -> V {
-        self.fill(miss, key, observed, body, cacheable)
     }
 }
 
