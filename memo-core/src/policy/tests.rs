@@ -564,8 +564,8 @@ fn s3fifo_tuning() {
     ];
     println!("\n| small ‰ | ghost ‰ | promote at | Zipf 1k | Zipf 10k | scan 1k | scan 10k |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for small_per_mille in [20, 50, 100, 200] {
-        for ghost_per_mille in [500, 1000, 2000] {
+    for small_per_mille in [10, 20, 30, 100, 200] {
+        for ghost_per_mille in [250, 500, 1000, 2000] {
             for promote_at in [1, 2] {
                 let tuning = Tuning {
                     small_per_mille,
