@@ -8,7 +8,7 @@ use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 
-use common::{spawn_quiet, watchdog, TIMEOUT};
+use common::{join, spawn_quiet, watchdog, TIMEOUT};
 use memo::memoize;
 
 const THREADS: u32 = 16;
@@ -63,16 +63,7 @@ fn run_threads(f: fn(u32) -> u64, clear: fn(), clearers: u32) -> (u64, u64) {
         .collect();
     let mut panicked = 0;
     for (t, w) in workers.into_iter().enumerate() {
-        match w.join() {
-            Ok(n) => panicked += n,
-            Err(e) => std::panic::resume_unwind(Box::new(format!(
-                "worker {t} failed: {}",
-                e.downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default()
-            ))),
-        }
+        panicked += join(w, &format!("worker {t}"));
     }
     (u64::from(THREADS * CALLS), panicked)
 }
@@ -88,16 +79,15 @@ fn stress(
     // Phase 1: clears from four threads racing with everything else.
     run_threads(f, clear, 4);
     // Still fully usable from a fresh thread: no lock was left poisoned.
-    spawn_quiet("after-phase-1", move || {
+    let after = spawn_quiet("after-phase-1", move || {
         for k in 0..KEYS {
             match catch_unwind(|| f(k)) {
                 Ok(v) => assert_eq!(v, value(k)),
                 Err(_) => assert!(panics(k), "f({k}) panicked after phase 1"),
             }
         }
-    })
-    .join()
-    .expect("calls after phase 1");
+    });
+    join(after, "calls after phase 1");
 
     // Phase 2: no clears; every count must add up exactly.
     clear();

@@ -71,3 +71,49 @@ where
         .spawn(f)
         .expect("spawn a worker")
 }
+
+/// The variable that tells a child process which test to run for real.
+const ISOLATED: &str = "MEMO_TEST_ISOLATED";
+
+/// Runs `scenario` in a child process that runs only the test `name` of this
+/// same binary, and fails if the child fails. For scenarios whose failure
+/// mode is a process abort (a panic in a thread-local destructor), which
+/// would otherwise take every other test of the binary down with it. `name`
+/// is the test's path as the harness prints it.
+pub fn isolated(name: &str, scenario: fn()) {
+    if std::env::var(ISOLATED).as_deref() == Ok(name) {
+        return watchdog(name, TIMEOUT, scenario);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let child_name = name.to_owned();
+    let output = watchdog(name, TIMEOUT + Duration::from_secs(10), move || {
+        std::process::Command::new(exe)
+            .args([&child_name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(ISOLATED, &child_name)
+            .output()
+    })
+    .expect("start the child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{name}, run in a child process, failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+}
+
+/// Joins `handle`, re-raising a panic of the thread as this thread's own, so
+/// the test fails with the thread's message rather than a bare `Any`.
+pub fn join<R>(handle: std::thread::JoinHandle<R>, what: &str) -> R {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "a non-string panic".to_owned());
+            panic!("{what} panicked: {message}")
+        }
+    }
+}
