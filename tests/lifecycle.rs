@@ -24,7 +24,7 @@ struct W<T>(T);
 static SHOW_RUNS: AtomicU64 = AtomicU64::new(0);
 
 // `Send` because a shared cache hands its keys between threads.
-impl<T: Clone + Eq + Hash + Display + Send + 'static> W<T> {
+impl<T: Clone + Eq + Hash + Display + Send + Sync + 'static> W<T> {
     #[memoize]
     fn show(&self) -> String {
         SHOW_RUNS.fetch_add(1, SeqCst);
@@ -80,7 +80,7 @@ fn memoized_method_in_a_generic_impl_has_a_cache_per_self_type() {
     });
 }
 
-trait Describe: Clone + Eq + Hash + Send + 'static {
+trait Describe: Clone + Eq + Hash + Send + Sync + 'static {
     fn id(&self) -> u32;
 
     #[memoize]
