@@ -239,7 +239,6 @@ where
                 self.counts.hit();
                 Ok(value)
             }
-            None if self.mode == Mode::ThreadLocal => Err(Miss::new(hash)),
             None => self.lookup_slow(hash, query),
         }
     }
