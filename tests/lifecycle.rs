@@ -63,21 +63,40 @@ fn row<'a>(rows: &'a [memo::Stats], needle: &str) -> &'a memo::Stats {
 fn memoized_method_in_a_generic_impl_has_a_cache_per_self_type() {
     // `memo::report()` reads every function's cache: under the watchdog, so
     // that a cache another test left locked fails this test instead of hanging it.
-    watchdog("memoized_method_in_a_generic_impl_has_a_cache_per_self_type", TIMEOUT, || {
-        assert_eq!(W(1_u32).show(), "W(1)");
-        assert_eq!(W(1_u32).show(), "W(1)");
-        assert_eq!(W(String::from("a")).show(), "W(a)");
-        assert_eq!(W(String::from("a")).show(), "W(a)");
-        assert_eq!(W(String::from("b")).show(), "W(b)");
-        assert_eq!(SHOW_RUNS.load(SeqCst), 3, "one body run per distinct self");
+    watchdog(
+        "memoized_method_in_a_generic_impl_has_a_cache_per_self_type",
+        TIMEOUT,
+        || {
+            assert_eq!(W(1_u32).show(), "W(1)");
+            assert_eq!(W(1_u32).show(), "W(1)");
+            assert_eq!(W(String::from("a")).show(), "W(a)");
+            assert_eq!(W(String::from("a")).show(), "W(a)");
+            assert_eq!(W(String::from("b")).show(), "W(b)");
+            assert_eq!(SHOW_RUNS.load(SeqCst), 3, "one body run per distinct self");
 
-        let rows = rows("show");
-        assert_eq!(rows.len(), 2, "{:?}", rows.iter().map(|s| s.name).collect::<Vec<_>>());
-        let n = row(&rows, "u32");
-        assert_eq!((n.calls, n.hits, n.misses, n.entries), (2, 1, 1, 1), "{}", n.name);
-        let s = row(&rows, "String");
-        assert_eq!((s.calls, s.hits, s.misses, s.entries), (3, 1, 2, 2), "{}", s.name);
-    });
+            let rows = rows("show");
+            assert_eq!(
+                rows.len(),
+                2,
+                "{:?}",
+                rows.iter().map(|s| s.name).collect::<Vec<_>>()
+            );
+            let n = row(&rows, "u32");
+            assert_eq!(
+                (n.calls, n.hits, n.misses, n.entries),
+                (2, 1, 1, 1),
+                "{}",
+                n.name
+            );
+            let s = row(&rows, "String");
+            assert_eq!(
+                (s.calls, s.hits, s.misses, s.entries),
+                (3, 1, 2, 2),
+                "{}",
+                s.name
+            );
+        },
+    );
 }
 
 trait Describe: Clone + Eq + Hash + Send + Sync + 'static {
@@ -114,38 +133,60 @@ impl Describe for Pear {
 fn memoized_trait_default_method_has_a_cache_per_implementor() {
     // `memo::report()` reads every function's cache: under the watchdog, so
     // that a cache another test left locked fails this test instead of hanging it.
-    watchdog("memoized_trait_default_method_has_a_cache_per_implementor", TIMEOUT, || {
-        assert_eq!(Apple(1).describe(), "#1");
-        assert_eq!(Apple(1).describe(), "#1");
-        assert_eq!(Pear(1).describe(), "#101");
-        assert_eq!(Pear(1).describe(), "#101");
-        assert_eq!(Pear(1).describe(), "#101");
-        assert_eq!(DESCRIBE_RUNS.load(SeqCst), 2, "Apple(1) and Pear(1) are different keys");
+    watchdog(
+        "memoized_trait_default_method_has_a_cache_per_implementor",
+        TIMEOUT,
+        || {
+            assert_eq!(Apple(1).describe(), "#1");
+            assert_eq!(Apple(1).describe(), "#1");
+            assert_eq!(Pear(1).describe(), "#101");
+            assert_eq!(Pear(1).describe(), "#101");
+            assert_eq!(Pear(1).describe(), "#101");
+            assert_eq!(
+                DESCRIBE_RUNS.load(SeqCst),
+                2,
+                "Apple(1) and Pear(1) are different keys"
+            );
 
-        let rows = rows("describe");
-        assert_eq!(rows.len(), 2, "{:?}", rows.iter().map(|s| s.name).collect::<Vec<_>>());
-        let a = row(&rows, "Apple");
-        assert_eq!((a.calls, a.hits, a.misses), (2, 1, 1), "{}", a.name);
-        let p = row(&rows, "Pear");
-        assert_eq!((p.calls, p.hits, p.misses), (3, 2, 1), "{}", p.name);
-    });
+            let rows = rows("describe");
+            assert_eq!(
+                rows.len(),
+                2,
+                "{:?}",
+                rows.iter().map(|s| s.name).collect::<Vec<_>>()
+            );
+            let a = row(&rows, "Apple");
+            assert_eq!((a.calls, a.hits, a.misses), (2, 1, 1), "{}", a.name);
+            let p = row(&rows, "Pear");
+            assert_eq!((p.calls, p.hits, p.misses), (3, 2, 1), "{}", p.name);
+        },
+    );
 }
 
 #[test]
 fn counted_method_in_a_generic_impl_counts_per_self_type() {
     // `memo::report()` reads every function's cache: under the watchdog, so
     // that a cache another test left locked fails this test instead of hanging it.
-    watchdog("counted_method_in_a_generic_impl_counts_per_self_type", TIMEOUT, || {
-        W(7_u32).tally();
-        W(7_u32).tally();
-        for _ in 0..3 {
-            W(String::from("xy")).tally();
-        }
-        let rows = rows("tally");
-        assert_eq!(rows.len(), 2, "{:?}", rows.iter().map(|s| s.name).collect::<Vec<_>>());
-        assert_eq!(row(&rows, "u32").calls, 2);
-        assert_eq!(row(&rows, "String").calls, 3);
-    });
+    watchdog(
+        "counted_method_in_a_generic_impl_counts_per_self_type",
+        TIMEOUT,
+        || {
+            W(7_u32).tally();
+            W(7_u32).tally();
+            for _ in 0..3 {
+                W(String::from("xy")).tally();
+            }
+            let rows = rows("tally");
+            assert_eq!(
+                rows.len(),
+                2,
+                "{:?}",
+                rows.iter().map(|s| s.name).collect::<Vec<_>>()
+            );
+            assert_eq!(row(&rows, "u32").calls, 2);
+            assert_eq!(row(&rows, "String").calls, 3);
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -276,9 +317,12 @@ fn shared_cached_value_whose_drop_calls_the_function() {
 
 #[test]
 fn thread_local_cached_value_whose_drop_calls_the_function() {
-    isolated("thread_local_cached_value_whose_drop_calls_the_function", || {
-        cached_value_dropped_at_thread_exit(echo_local);
-    });
+    isolated(
+        "thread_local_cached_value_whose_drop_calls_the_function",
+        || {
+            cached_value_dropped_at_thread_exit(echo_local);
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -658,7 +702,11 @@ fn via_res(k: u32) -> Res<u32> {
 fn an_alias_not_named_result_caches_err_like_any_value() {
     assert_eq!(via_res(0), Err(MyErr));
     assert_eq!(via_res(0), Err(MyErr));
-    assert_eq!(RES_RUNS.load(SeqCst), 1, "`Res` is not `Result`: its Err is cached");
+    assert_eq!(
+        RES_RUNS.load(SeqCst),
+        1,
+        "`Res` is not `Result`: its Err is cached"
+    );
     assert_eq!(via_res(1), Ok(1));
     assert_eq!(via_res(1), Ok(1));
     let s = via_res::stats();
@@ -681,7 +729,11 @@ fn via_errs_result(k: u32) -> errs::Result<u32> {
 fn an_alias_whose_last_segment_is_result_does_not_cache_err() {
     assert_eq!(via_errs_result(0), Err(MyErr));
     assert_eq!(via_errs_result(0), Err(MyErr));
-    assert_eq!(ERRS_RUNS.load(SeqCst), 2, "`errs::Result`: Err is not cached");
+    assert_eq!(
+        ERRS_RUNS.load(SeqCst),
+        2,
+        "`errs::Result`: Err is not cached"
+    );
     assert_eq!(via_errs_result(1), Ok(1));
     assert_eq!(via_errs_result(1), Ok(1));
     assert_eq!(ERRS_RUNS.load(SeqCst), 3);
