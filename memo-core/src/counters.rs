@@ -257,7 +257,7 @@ impl LocalCounts {
     }
 
     /// Counts a call that ran the body; `true` for the runs to time: the
-    /// second, the third and then one in [`SAMPLE_EVERY`] (the 66th, the
+    /// second, the third and then one in `SAMPLE_EVERY` (64) (the 66th, the
     /// 130th, ...), so a function that rarely misses still gets a body time
     /// while a cold fill of thousands of entries reads the clock a few times.
     /// The first run is left out: it pays one-time costs (page faults, lazy
@@ -330,7 +330,7 @@ impl Slot {
 ///
 /// The fast path ([`tick`]) bumps this thread's counter through `count`
 /// (one load and store: only this thread writes it); the call that makes it a
-/// multiple of [`SAMPLE_EVERY`], and any call before the slot is taken, then
+/// multiple of `SAMPLE_EVERY` (64), and any call before the slot is taken, then
 /// takes the cold path, which samples it (and counts it, if `tick` did not).
 pub struct ThreadSlot {
     /// This thread's slot's `misses` (`#[counted]`) or `hits`
@@ -355,7 +355,7 @@ impl ThreadSlot {
     }
 
     /// Whether a call that took the cold path was counted by [`tick`] (it
-    /// was the one in [`SAMPLE_EVERY`]) rather than sent there for want of
+    /// was the one in `SAMPLE_EVERY` (64)) rather than sent there for want of
     /// a slot.
     pub(crate) fn ticked(key: &'static LocalKey<ThreadSlot>) -> bool {
         key.try_with(|cell| cell.count.get().is_some())
@@ -437,7 +437,7 @@ fn take_slot(
 }
 
 /// The fast path of a call: counts it, and `true` unless it is to be
-/// sampled on the cold path (one call in [`SAMPLE_EVERY`]) or this thread
+/// sampled on the cold path (one call in `SAMPLE_EVERY` (64)) or this thread
 /// has no slot yet (not counted: the cold path counts it). One load and store
 /// of this thread's counter: no call, nothing shared written.
 #[inline(always)]
@@ -480,7 +480,7 @@ impl Drop for Timer {
 }
 
 /// Counts a call of a `#[counted]` function that [`tick`] did not count:
-/// this thread's first, or one in [`SAMPLE_EVERY`], which is timed (until the
+/// this thread's first, or one in `SAMPLE_EVERY` (64), which is timed (until the
 /// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
 /// keys that are not `Hash`). A call from a thread-local destructor, after
 /// this thread's counters are gone, is not counted.
@@ -500,7 +500,7 @@ pub fn count_sampled(
 }
 
 /// Counts a `#[precompute]` call that runs the body (out of the domain, or
-/// a cell computed directly). One in [`SAMPLE_EVERY`] is timed (until the
+/// a cell computed directly). One in `SAMPLE_EVERY` (64) is timed (until the
 /// returned `Timer` drops). Not counted after this thread's counters are gone.
 pub fn count_miss(
     key: &'static LocalKey<ThreadSlot>,
@@ -520,7 +520,7 @@ pub fn count_miss(
 /// one item for every `Self` type, so its counts are kept per `Self` type
 /// (`type_name`), each under a `Function` of its own (see
 /// `Function::instance`), found through a per-thread list. One call in
-/// [`SAMPLE_EVERY`] is timed and has its key hashed.
+/// `SAMPLE_EVERY` (64) is timed and has its key hashed.
 pub fn count_method(
     function: &'static Function,
     type_name: &'static str,

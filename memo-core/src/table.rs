@@ -346,7 +346,7 @@ impl<T, const N: usize> Default for Table<T, N> {
 
 /// The hit path of a table built at run time: `Some` (counted) when this
 /// thread sees the table built, `index` is in it and this is not the hit in
-/// [`SAMPLE_EVERY`](crate::counters) that goes down the cold path.
+/// `SAMPLE_EVERY` (64) that goes down the cold path.
 #[inline(always)]
 pub fn hit<T: Clone + 'static>(
     cells: &'static LocalKey<LocalCells<T>>,
@@ -372,7 +372,7 @@ pub fn hit_const<T: Clone, const N: usize>(
 /// The cold path of an in-domain call of a table built at run time: builds
 /// the table if need be, shows it to this thread's hit path, counts the hit
 /// and marks the cell read. `None` if the cell is to be computed directly
-/// (see [`Table::find`]); the caller counts that as a miss.
+/// (see `Table::find`); the caller counts that as a miss.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 pub fn cold_hit<T: Clone + 'static, const N: usize, const WORDS: usize>(

@@ -1,8 +1,8 @@
 //! The procedural macros of [`memo`](https://docs.rs/memo): `#[memoize]`,
 //! `#[precompute]` and `#[counted]`. Use them through the `memo` crate.
 //!
-//! The pipeline, one module per stage: [`options`] parses the attribute's
-//! arguments, [`model`] reads the function and checks what every attribute
+//! The pipeline, one module per stage: `options` parses the attribute's
+//! arguments, `model` reads the function and checks what every attribute
 //! needs, `domain` reads `#[precompute]`'s domain against the parameters, and
 //! `expand` writes the code.
 
