@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hashbrown::hash_table::{Entry, HashTable};
 
 use super::node::Node;
+use super::MakeRoom;
 
 /// The end of the list, and the end of the free list.
 const NIL: u32 = u32::MAX;
@@ -142,17 +143,7 @@ impl<K: Eq, V> Lru<K, V> {
                 self.slots[slot as usize].node = Some(node);
                 self.link_back(slot);
                 self.len += 1;
-                let mut evicted = 0;
-                while self.len > self.capacity {
-                    let oldest = self.head;
-                    let Some(node) = self.take(oldest) else {
-                        break;
-                    };
-                    // An expired entry making room is an expiry, not an eviction.
-                    evicted += u64::from(node.is_fresh());
-                    out.push(node);
-                }
-                evicted
+                self.make_room(out)
             }
         }
     }
@@ -243,4 +234,15 @@ impl<K: Eq, V> Lru<K, V> {
 #[inline]
 fn node_at<K, V>(slots: &[Slot<K, V>], slot: u32) -> Option<&Arc<Node<K, V>>> {
     slots.get(slot as usize)?.node.as_ref()
+}
+
+impl<K: Eq, V> MakeRoom<K, V> for Lru<K, V> {
+    fn over_capacity(&self) -> bool {
+        self.len > self.capacity
+    }
+
+    fn next_victim(&mut self, _: &mut Vec<Arc<Node<K, V>>>) -> Option<Arc<Node<K, V>>> {
+        let oldest = self.head;
+        self.take(oldest)
+    }
 }

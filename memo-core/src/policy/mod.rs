@@ -22,6 +22,28 @@ pub(crate) use lru::Lru;
 pub(crate) use node::Node;
 pub(crate) use s3fifo::S3Fifo;
 
+/// How a policy makes room after an insert; the loop is the same for both.
+trait MakeRoom<K, V> {
+    fn over_capacity(&self) -> bool;
+    /// Takes the next node to evict out of the policy, marked dead.
+    fn next_victim(&mut self, out: &mut Vec<Arc<Node<K, V>>>) -> Option<Arc<Node<K, V>>>;
+
+    /// Evicts until the policy is within capacity, handing the evicted nodes
+    /// to `out`. Returns the evictions: an expired entry making room is an
+    /// expiry, not an eviction.
+    fn make_room(&mut self, out: &mut Vec<Arc<Node<K, V>>>) -> u64 {
+        let mut evicted = 0;
+        while self.over_capacity() {
+            let Some(node) = self.next_victim(out) else {
+                break;
+            };
+            evicted += u64::from(node.is_fresh());
+            out.push(node);
+        }
+        evicted
+    }
+}
+
 pub(crate) enum Policy<K, V> {
     S3Fifo(S3Fifo<K, V>),
     Lru(Lru<K, V>),

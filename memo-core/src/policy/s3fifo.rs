@@ -16,6 +16,7 @@ use std::sync::Arc;
 use hashbrown::hash_table::{Entry, HashTable};
 
 use super::node::Node;
+use super::MakeRoom;
 
 /// The small queue's share of the capacity, in per mille. Measured on Zipf
 /// traces with and without scans (`tests::s3fifo_tuning`), the hit ratio
@@ -143,16 +144,7 @@ impl<K: Eq, V> S3Fifo<K, V> {
                     self.small_len += 1;
                 }
                 self.push(node, out);
-                let mut evicted = 0;
-                while self.index.len() > self.capacity {
-                    let Some(node) = self.evict_one(out) else {
-                        break;
-                    };
-                    // An expired entry making room is an expiry, not an eviction.
-                    evicted += u64::from(node.is_fresh());
-                    out.push(node);
-                }
-                evicted
+                self.make_room(out)
             }
         }
     }
@@ -324,5 +316,15 @@ impl Ghost {
     fn clear(&mut self) {
         self.fifo.clear();
         self.table.clear();
+    }
+}
+
+impl<K: Eq, V> MakeRoom<K, V> for S3Fifo<K, V> {
+    fn over_capacity(&self) -> bool {
+        self.index.len() > self.capacity
+    }
+
+    fn next_victim(&mut self, out: &mut Vec<Arc<Node<K, V>>>) -> Option<Arc<Node<K, V>>> {
+        self.evict_one(out)
     }
 }
