@@ -18,7 +18,7 @@ mod common;
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
-use std::sync::{Barrier, LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use cached::Cached;
@@ -26,7 +26,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Zipf};
 
-use common::{validate_rule_slow, Section, Strategy, EVENTS};
+use common::{validate_rule_slow, wall_time, Section, Strategy, EVENTS};
 
 // ---------------------------------------------------------------- the trace part
 
@@ -445,40 +445,6 @@ fn hot_part(events: &[(u32, u32)], expected: usize) {
 }
 
 // ---------------------------------------------------------------- the scaling part
-
-/// Wall time of `threads` threads each running `batches` batches of `events`,
-/// from the first thread's start to the last one's end (read by the workers).
-fn wall_time(
-    strategy: &Strategy,
-    events: &[(u32, u32)],
-    threads: usize,
-    batches: usize,
-) -> Duration {
-    let barrier = Barrier::new(threads);
-    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    (strategy.warm)();
-                    (strategy.run)(events);
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..batches {
-                        black_box((strategy.run)(black_box(events)));
-                    }
-                    (start, Instant::now())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a benchmark thread panicked"))
-            .collect()
-    });
-    let first = spans.iter().map(|s| s.0).min().expect("one thread");
-    let last = spans.iter().map(|s| s.1).max().expect("one thread");
-    last - first
-}
 
 fn scaling_part(events: &[(u32, u32)]) {
     let (runs, target) = if common::quick() {

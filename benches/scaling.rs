@@ -14,53 +14,9 @@
 
 mod common;
 
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Strategy, EVENTS, STRATEGIES};
-
-/// Wall time of `threads` threads each running `batches` batches of `events`:
-/// from the first thread's start to the last thread's end, both read by the
-/// workers themselves (a main thread waiting for a core would read them late).
-fn wall_time(
-    strategy: &Strategy,
-    events: &[(u32, u32)],
-    threads: usize,
-    batches: usize,
-) -> Duration {
-    let barrier = Barrier::new(threads);
-    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    (strategy.warm)();
-                    (strategy.run)(events);
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..batches {
-                        std::hint::black_box((strategy.run)(std::hint::black_box(events)));
-                    }
-                    (start, Instant::now())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a benchmark thread panicked"))
-            .collect()
-    });
-    let first = spans
-        .iter()
-        .map(|s| s.0)
-        .min()
-        .expect("at least one thread");
-    let last = spans
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .expect("at least one thread");
-    last - first
-}
+use common::{wall_time, Strategy, EVENTS, STRATEGIES};
 
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);

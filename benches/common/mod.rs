@@ -13,7 +13,8 @@
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+use std::sync::{Barrier, LazyLock, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -469,4 +470,47 @@ pub fn criterion_median(
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
+}
+
+/// Wall time of `threads` threads each running `batches` batches of `events`:
+/// from the first thread's start to the last thread's end, both read by the
+/// workers themselves (a main thread waiting for a core would read them late).
+pub fn wall_time(
+    strategy: &Strategy,
+    events: &[(u32, u32)],
+    threads: usize,
+    batches: usize,
+) -> Duration {
+    let barrier = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    (strategy.warm)();
+                    (strategy.run)(events);
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..batches {
+                        black_box((strategy.run)(black_box(events)));
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a benchmark thread panicked"))
+            .collect()
+    });
+    let first = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("at least one thread");
+    let last = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("at least one thread");
+    last - first
 }
