@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::bounded::Bounded;
 use crate::counters::{Counters, LocalCounts};
-use crate::log::Log;
-use crate::map::Map;
 use crate::stats::{Kind, Stats};
+use crate::store::bounded::Bounded;
+use crate::store::log::Log;
+use crate::store::map::Map;
 use crate::sync::lock;
 use crate::touched::TouchedCells;
 

@@ -6,21 +6,18 @@
 //! there. Everything under [`__private`] is for generated code only.
 
 mod advice;
-mod bounded;
 mod calibrate;
 mod checks;
 mod counters;
 mod function;
-mod log;
 mod lookup;
-mod map;
 mod memoize;
-mod policy;
 mod profile;
 mod registry;
 mod report;
 mod sketch;
 mod stats;
+mod store;
 mod sync;
 mod table;
 mod touched;

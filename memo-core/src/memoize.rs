@@ -30,13 +30,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
 use std::time::Instant;
 
-use crate::bounded::{Bounded, Replica};
 use crate::counters::LocalCounts;
 use crate::function::{Function, Mode};
-use crate::log::Log;
 use crate::lookup::Lookup;
-use crate::map::{Entry, Expiry, Map};
-use crate::policy::{Node, Policy};
+use crate::store::bounded::{Bounded, Replica};
+use crate::store::log::Log;
+use crate::store::map::{Entry, Expiry, Map};
+use crate::store::policy::{Node, Policy};
 use crate::sync::{hash, hasher, lock, Hasher};
 
 /// Where a thread keeps its entries.

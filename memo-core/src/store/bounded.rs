@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use hashbrown::HashTable;
 
 use crate::lookup::Lookup;
-use crate::policy::{Node, Policy};
+use crate::store::policy::{Node, Policy};
 use crate::sync::lock;
 
 /// Accesses a thread buffers before applying them to an LRU order.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 
-use crate::map::Entry;
+use crate::store::map::Entry;
 use crate::sync::lock;
 
 /// Entries one thread published at once, and that thread's replica (which
