@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::function::Mode;
 use crate::store::bounded::{Bounded, Replica};
 use crate::store::map::{Entry, Expiry, Map};
 use crate::store::policy::Node;
+use crate::store::Mode;
 use crate::sync::{hash, hasher, lock};
 
 const KEYS: u64 = 400;

@@ -11,6 +11,7 @@ use crate::stats::{Kind, Stats};
 use crate::store::bounded::Bounded;
 use crate::store::log::Log;
 use crate::store::map::Map;
+use crate::store::Mode;
 use crate::sync::lock;
 use crate::touched::TouchedCells;
 
@@ -57,22 +58,6 @@ impl Info {
             touched: None,
         }
     }
-}
-
-/// Where a `#[memoize]` function keeps its entries.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// One cache per thread.
-    ThreadLocal,
-    /// One shared cache, read through a per-thread replica so that hits write
-    /// nothing another core reads (unbounded, no `ttl`); threads share what they
-    /// computed through a log.
-    Replicated,
-    /// `capacity`: the policy's nodes behind a lock, hits answered by a
-    /// per-thread replica of the nodes without it.
-    Bounded,
-    /// An unbounded shared cache with a `ttl`, behind a lock.
-    Locked,
 }
 
 /// A shared store with its key and value types erased, so that `Function`

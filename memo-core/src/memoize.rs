@@ -31,12 +31,13 @@ use std::thread::LocalKey;
 use std::time::Instant;
 
 use crate::counters::LocalCounts;
-use crate::function::{Function, Mode};
+use crate::function::Function;
 use crate::lookup::Lookup;
 use crate::store::bounded::{Bounded, Replica};
 use crate::store::log::Log;
 use crate::store::map::{Entry, Expiry, Map};
 use crate::store::policy::{Node, Policy};
+use crate::store::Mode;
 use crate::sync::{hash, hasher, lock, Hasher};
 
 /// Where a thread keeps its entries.
