@@ -21,6 +21,7 @@ cargo bench --bench hit_path >&2
 python3 benches/summarize.py
 echo
 cargo bench --bench scaling 2>/dev/null
+cargo bench --bench memory 2>/dev/null
 echo
 bash benches/callgrind.sh
 echo
