@@ -14,6 +14,7 @@
 //! - `scaling`: that hot-hit loop on 1 and 2 threads (barrier, same hits per
 //!   thread, wall time), as `benches/scaling.rs` does.
 
+#[macro_use]
 mod common;
 
 use std::cell::{Cell, RefCell};
@@ -26,7 +27,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Zipf};
 
-use common::{validate_rule_slow, wall_time, Section, Strategy, EVENTS};
+use common::{validate_rule_slow, wall_time, Section, Strategy, EVENTS, EVENT_TYPES, RULES};
 
 // ---------------------------------------------------------------- the trace part
 
@@ -363,40 +364,16 @@ fn hot_fx_thread_local(rule_id: u32, event_type: u32) -> bool {
     v
 }
 
-macro_rules! hot {
-    ($name:literal, $scaling:literal, $f:path) => {
-        Strategy {
-            name: $name,
-            section: Section::Bounded,
-            scaling: $scaling,
-            warm: || {
-                for rule_id in 0..common::RULES {
-                    for event_type in 0..common::EVENT_TYPES {
-                        black_box($f(black_box(rule_id), black_box(event_type)));
-                    }
-                }
-            },
-            run: |events| {
-                let mut valid = 0usize;
-                for &(rule_id, event_type) in events {
-                    valid += usize::from(black_box($f(rule_id, event_type)));
-                }
-                valid
-            },
-        }
-    };
-}
-
 /// The hot-hit strategies; `scaling` marks those of the scaling part.
 static HOT: &[Strategy] = &[
-    hot!("memo_capacity_1024", true, hot_memo_capacity),
-    hot!("memo_policy_lru_1024", true, hot_memo_lru),
-    hot!("quick_cache_1024", true, hot_quick_cache),
-    hot!("moka_1024", true, hot_moka),
-    hot!("hashlink_mutex_lru_1024", true, hot_hashlink),
-    hot!("cached_max_size_1024", true, hot_cached),
-    hot!("memo_shared_unbounded", false, hot_memo_shared),
-    hot!("fx_thread_local", true, hot_fx_thread_local),
+    strategy!(Bounded, "memo_capacity_1024", true, hot_memo_capacity),
+    strategy!(Bounded, "memo_policy_lru_1024", true, hot_memo_lru),
+    strategy!(Bounded, "quick_cache_1024", true, hot_quick_cache),
+    strategy!(Bounded, "moka_1024", true, hot_moka),
+    strategy!(Bounded, "hashlink_mutex_lru_1024", true, hot_hashlink),
+    strategy!(Bounded, "cached_max_size_1024", true, hot_cached),
+    strategy!(Bounded, "memo_shared_unbounded", false, hot_memo_shared),
+    strategy!(Bounded, "fx_thread_local", true, hot_fx_thread_local),
 ];
 
 const HOT_GROUP: &str = "bounded_hot_hit";

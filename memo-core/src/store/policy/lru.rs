@@ -53,29 +53,26 @@ impl<K: Eq, V> Lru<K, V> {
         self.len
     }
 
-    #[cfg(test)]
-    pub(crate) fn find(
-        &self,
-        hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
-    ) -> Option<&Arc<Node<K, V>>> {
+    /// The slot of the live node for `hash`/`eq`.
+    fn slot_of(&self, hash: u64, mut eq: impl FnMut(&K) -> bool) -> Option<u32> {
         let slots = &self.slots;
-        let &slot = self
-            .index
-            .find(hash, |&i| node_at(slots, i).is_some_and(|n| eq(&n.key)))?;
-        node_at(slots, slot)
+        self.index
+            .find(hash, |&i| node_at(slots, i).is_some_and(|n| eq(&n.key)))
+            .copied()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<&Arc<Node<K, V>>> {
+        node_at(&self.slots, self.slot_of(hash, eq)?)
     }
 
     /// Finds and records an access in one step, for the caller holding the lock.
     pub(crate) fn get(
         &mut self,
         hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
+        eq: impl FnMut(&K) -> bool,
     ) -> Option<&Arc<Node<K, V>>> {
-        let slots = &self.slots;
-        let &slot = self
-            .index
-            .find(hash, |&i| node_at(slots, i).is_some_and(|n| eq(&n.key)))?;
+        let slot = self.slot_of(hash, eq)?;
         self.move_to_back(slot);
         node_at(&self.slots, slot)
     }
@@ -152,12 +149,9 @@ impl<K: Eq, V> Lru<K, V> {
     pub(crate) fn remove(
         &mut self,
         hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
+        eq: impl FnMut(&K) -> bool,
     ) -> Option<Arc<Node<K, V>>> {
-        let slots = &self.slots;
-        let &slot = self
-            .index
-            .find(hash, |&i| node_at(slots, i).is_some_and(|n| eq(&n.key)))?;
+        let slot = self.slot_of(hash, eq)?;
         self.take(slot)
     }
 
