@@ -15,7 +15,7 @@ use crossbeam_utils::CachePadded;
 use std::thread::LocalKey;
 use std::time::Instant;
 
-use crate::function::Function;
+use crate::function::{Function, Instance};
 use crate::sketch::Sketch;
 use crate::sync::lock;
 
@@ -52,6 +52,8 @@ impl Profile {
 /// One thread's counters for one function, written only by that thread.
 pub(crate) struct Slot {
     hits: AtomicU64,
+    /// Hits that waited for another caller's run of the key (`single_flight`).
+    waited: AtomicU64,
     misses: AtomicU64,
     evictions: AtomicU64,
     /// Entries in this thread's own cache (`thread_local` caches only).
@@ -70,6 +72,7 @@ impl Slot {
     fn new() -> Self {
         Slot {
             hits: AtomicU64::new(0),
+            waited: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             entries: AtomicUsize::new(0),
@@ -94,6 +97,7 @@ fn bump(counter: &AtomicU64, by: u64) {
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct Totals {
     pub(crate) hits: u64,
+    pub(crate) waited: u64,
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
     /// Time spent in timed executions of the body.
@@ -108,6 +112,7 @@ impl Totals {
     fn read(slot: &Slot) -> Self {
         Totals {
             hits: slot.hits.load(Relaxed),
+            waited: slot.waited.load(Relaxed),
             misses: slot.misses.load(Relaxed),
             evictions: slot.evictions.load(Relaxed),
             body_nanos: slot.body_nanos.load(Relaxed),
@@ -118,6 +123,7 @@ impl Totals {
 
     fn add(&mut self, now: Totals, base: Totals) {
         self.hits += now.hits.wrapping_sub(base.hits);
+        self.waited += now.waited.wrapping_sub(base.waited);
         self.misses += now.misses.wrapping_sub(base.misses);
         self.evictions += now.evictions.wrapping_sub(base.evictions);
         self.body_nanos += now.body_nanos.wrapping_sub(base.body_nanos);
@@ -254,6 +260,12 @@ impl LocalCounts {
     #[inline(always)]
     pub fn hit(&self) {
         bump(&self.slot.hits, 1);
+    }
+
+    /// Counts a hit that waited for another caller's run of its key.
+    pub(crate) fn waited(&self) {
+        bump(&self.slot.hits, 1);
+        bump(&self.slot.waited, 1);
     }
 
     /// Counts a call that ran the body; `true` for the runs to time: the
@@ -538,7 +550,11 @@ pub fn count_method(
                 *f == id && (std::ptr::eq(*name, type_name) || *name == type_name)
             });
             let at = found.unwrap_or_else(|| {
-                let counts = function.instance::<()>(type_name).local_counts();
+                let instance = Instance {
+                    self_type: type_name,
+                    ..Instance::plain()
+                };
+                let counts = function.instance::<()>(&instance).local_counts();
                 methods.push((id, type_name, counts));
                 methods.len() - 1
             });

@@ -7,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::counters::{Counters, LocalCounts};
+use crate::flight::Flights;
 use crate::stats::{Kind, Stats};
 use crate::store::bounded::Bounded;
 use crate::store::log::Log;
@@ -32,6 +33,11 @@ pub struct Info {
     pub ttl: Option<Duration>,
     /// `thread_local`.
     pub thread_local: bool,
+    /// `single_flight` (on by default for `async fn`).
+    pub single_flight: bool,
+    /// A generic function: one `Function` per instantiation, named
+    /// `path::f::<T>`; this one only sums them.
+    pub generic: bool,
     /// The table length (`#[precompute]`).
     pub entries: usize,
     /// The parameter types, when all are integers or `bool` (for the report's
@@ -53,6 +59,8 @@ impl Info {
             lru: false,
             ttl: None,
             thread_local: false,
+            single_flight: false,
+            generic: false,
             entries: 0,
             params: &[],
             touched: None,
@@ -118,9 +126,75 @@ where
     }
 }
 
-/// The instantiations of a method of a generic `impl` (one item, one
-/// `static`, for every `Self` type), each with a `Function` of its own.
-type Instances = Mutex<Vec<(TypeId, &'static str, &'static Function)>>;
+/// Which instantiation of a function a call is: for a method of a generic
+/// `impl` its `Self` type, for a generic function its type arguments (one
+/// item, one `static`, for every instantiation). Plain functions have one.
+#[derive(Clone, Copy)]
+pub struct Instance {
+    /// `TypeId::of::<(Self, (T, U))>()`, `TypeId::of::<Self>()`, ... ; `()` for a plain fn.
+    pub types: TypeId,
+    /// `type_name::<Self>()` for a method, `""` otherwise.
+    pub self_type: &'static str,
+    /// `type_name::<(T, U)>()` for a generic fn, `""` otherwise.
+    pub args: &'static str,
+}
+
+impl Instance {
+    /// The one instantiation of a plain function.
+    #[inline(always)]
+    #[must_use]
+    pub fn plain() -> Instance {
+        Instance {
+            types: TypeId::of::<()>(),
+            self_type: "",
+            args: "",
+        }
+    }
+
+    /// Whether `self` and `other` are one instantiation.
+    pub(crate) fn same(&self, other: &Instance) -> bool {
+        self.types == other.types && self.self_type == other.self_type && self.args == other.args
+    }
+
+    /// The name `Stats` gives this instantiation of `function`.
+    fn name(&self, info: &Info) -> Option<String> {
+        let generic = if self.args.is_empty() {
+            String::new()
+        } else {
+            let args = self.args;
+            let args = args
+                .strip_prefix('(')
+                .and_then(|a| a.strip_suffix(')'))
+                .map_or(args, |a| a.trim_end_matches(','));
+            format!("::<{args}>")
+        };
+        match info.method {
+            Some(method) => Some(format!("{}::{method}{generic}", self.self_type)),
+            None if info.generic => Some(format!("{}{generic}", info.name)),
+            None => None,
+        }
+    }
+}
+
+/// The instantiations of a method of a generic `impl` or of a generic fn,
+/// each with a `Function` of its own: by the `TypeId` of its key and value
+/// and its `Instance::types`.
+type Instances = Mutex<Vec<(TypeId, Instance, &'static Function)>>;
+
+/// Keys removed one at a time (`f::remove`), for the threads whose entries
+/// still hold them: each thread drops the hashes removed since it last
+/// looked. Only the latest are kept; a thread that fell further behind drops
+/// all its entries.
+#[derive(Default)]
+struct Removals {
+    /// `(epoch, hash)`, oldest first.
+    hashes: std::collections::VecDeque<(u64, u64)>,
+    /// The epoch of the newest removal no longer kept.
+    forgotten: u64,
+}
+
+/// How many removals are kept for threads that have not caught up.
+const REMOVALS_KEPT: usize = 4096;
 
 /// The state of one instrumented function, in a `static` the macro emits.
 pub struct Function {
@@ -130,8 +204,13 @@ pub struct Function {
     /// Bumped by `clear()`; thread-local caches and replicas drop their entries
     /// when they see it change.
     pub(crate) generation: AtomicU64,
+    /// Bumped by `clear()` and by `remove`: the one word every hit reads to
+    /// learn that its thread's entries are out of date.
+    pub(crate) epoch: AtomicU64,
+    removals: Mutex<Removals>,
     shared: OnceLock<Box<dyn SharedStore>>,
     instances: OnceLock<Instances>,
+    flights: OnceLock<Flights>,
 }
 
 impl Function {
@@ -143,8 +222,14 @@ impl Function {
             method_name: OnceLock::new(),
             counters: Counters::new(),
             generation: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+            removals: Mutex::new(Removals {
+                hashes: std::collections::VecDeque::new(),
+                forgotten: 0,
+            }),
             shared: OnceLock::new(),
             instances: OnceLock::new(),
+            flights: OnceLock::new(),
         }
     }
 
@@ -160,13 +245,49 @@ impl Function {
         self.method_name.get().copied().unwrap_or(self.info.name)
     }
 
-    /// Completes a method's name with its type's, once.
+    /// Names an instantiation (a method's `Self` type, a generic fn's type
+    /// arguments), once.
     #[cold]
-    fn set_method_name(&self, type_name: &str) {
-        if let Some(method) = self.info.method {
+    fn set_instance_name(&self, instance: &Instance) {
+        if let Some(name) = instance.name(&self.info) {
             self.method_name
-                .get_or_init(|| Box::leak(format!("{type_name}::{method}").into_boxed_str()));
+                .get_or_init(|| Box::leak(name.into_boxed_str()));
         }
+    }
+
+    /// The single-flight registry of this function's keys.
+    pub(crate) fn flights(&'static self) -> &'static Flights {
+        self.flights.get_or_init(Flights::default)
+    }
+
+    /// Records that the key with this hash was removed: every thread drops
+    /// its copy before its next lookup.
+    pub(crate) fn removed(&self, hash: u64) {
+        let mut removals = lock(&self.removals);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        if removals.hashes.len() == REMOVALS_KEPT {
+            if let Some((forgotten, _)) = removals.hashes.pop_front() {
+                removals.forgotten = forgotten;
+            }
+        }
+        removals.hashes.push_back((epoch, hash));
+    }
+
+    /// The hashes removed after `epoch`, or `None` if some of them are no
+    /// longer kept (the caller then drops every entry).
+    pub(crate) fn removed_since(&self, epoch: u64) -> Option<Vec<u64>> {
+        let removals = lock(&self.removals);
+        if removals.forgotten > epoch {
+            return None;
+        }
+        Some(
+            removals
+                .hashes
+                .iter()
+                .filter(|&&(e, _)| e > epoch)
+                .map(|&(_, hash)| hash)
+                .collect(),
+        )
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -234,32 +355,30 @@ impl Function {
         })
     }
 
-    /// The function for one instantiation `T` of a method whose `Self` type
-    /// is `type_name` (`""` for a plain function: itself). The first
+    /// The function for one instantiation of a method or generic fn, whose
+    /// key and value are `T` (a plain function: itself). A method's first
     /// instantiation called is this `static` itself; others get a `Function`
-    /// of their own, reported beside it.
-    pub(crate) fn instance<T: 'static>(
-        &'static self,
-        type_name: &'static str,
-    ) -> &'static Function {
-        if self.info.method.is_none() {
+    /// of their own, reported beside it. Every instantiation of a generic fn
+    /// gets its own, and this one sums them.
+    pub(crate) fn instance<T: 'static>(&'static self, instance: &Instance) -> &'static Function {
+        if self.info.method.is_none() && !self.info.generic {
             return self;
         }
         let types = TypeId::of::<T>();
         let mut instances = lock(self.instances.get_or_init(Instances::default));
         if let Some(&(_, _, function)) = instances
             .iter()
-            .find(|(t, n, _)| *t == types && *n == type_name)
+            .find(|(t, i, _)| *t == types && i.same(instance))
         {
             return function;
         }
-        let function: &'static Function = if instances.is_empty() {
+        let function: &'static Function = if instances.is_empty() && !self.info.generic {
             self
         } else {
             Box::leak(Box::new(Function::new(self.info)))
         };
-        function.set_method_name(type_name);
-        instances.push((types, type_name, function));
+        function.set_instance_name(instance);
+        instances.push((types, *instance, function));
         function
     }
 
@@ -277,9 +396,27 @@ impl Function {
             .unwrap_or_default()
     }
 
-    /// A snapshot of the counters.
+    /// Whether the report shows this function's own row: not for the static
+    /// of a generic fn, whose instantiations have rows of their own.
+    pub(crate) fn reported(&self) -> bool {
+        !self.info.generic
+    }
+
+    /// A snapshot of the counters (of a generic fn: the sum over its
+    /// instantiations).
     #[must_use]
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&'static self) -> Stats {
+        if !self.info.generic {
+            return self.own_stats();
+        }
+        let mut sum = self.own_stats();
+        for other in self.others() {
+            sum.add(&other.own_stats());
+        }
+        sum
+    }
+
+    fn own_stats(&self) -> Stats {
         let generation = self.generation.load(Ordering::Acquire);
         let (totals, local_entries, profile) = self.counters.total(generation);
         let entries = match self.info.kind {
@@ -313,6 +450,7 @@ impl Function {
             kind: self.info.kind,
             calls: totals.hits + totals.misses,
             hits: totals.hits,
+            waited: totals.waited,
             misses: totals.misses,
             entries,
             evictions: totals.evictions,
@@ -332,15 +470,22 @@ impl Function {
         }
     }
 
-    /// Drops every entry (every thread's, for `thread_local`) and zeroes the counters.
-    pub fn clear(&self) {
+    /// Drops every entry (every thread's, for `thread_local`) and zeroes the
+    /// counters; of a generic fn, of every instantiation.
+    pub fn clear(&'static self) {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         if let Some(shared) = self.shared.get() {
             shared.clear(generation);
         }
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(touched) = self.info.touched {
             touched.reset();
         }
         self.counters.reset();
+        if self.info.generic {
+            for other in self.others() {
+                other.clear();
+            }
+        }
     }
 }

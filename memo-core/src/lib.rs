@@ -9,6 +9,7 @@ mod advice;
 mod calibrate;
 mod checks;
 mod counters;
+mod flight;
 mod function;
 mod lookup;
 mod memoize;
@@ -33,16 +34,19 @@ pub mod __private {
     pub use crate::counters::{
         count_method, count_miss, count_sampled, tick, LocalCounts, ThreadSlot, Timer,
     };
-    pub use crate::function::{Function, Info};
+    pub use crate::function::{Function, Info, Instance};
     pub use crate::lookup::{Lookup, Owned};
-    pub use crate::memoize::{always, fill, is_ok, lookup, ErasedLocal, Local, LocalSlot, Miss};
+    pub use crate::memoize::{
+        always, fill, fill_async, get, insert, is_ok, lookup, remove, typed_future, ErasedLocal,
+        Local, LocalSlot, Miss,
+    };
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;
     pub use crate::table::{assert_table_value, out_of_domain};
     pub use crate::table::{cold_hit, cold_hit_const, hit, hit_const, LocalCells, Table};
     pub use crate::touched::Touched;
-    pub use core::any::type_name;
+    pub use core::any::{type_name, TypeId};
     pub use core::time::Duration;
     pub use inventory;
     pub use std::borrow::ToOwned;

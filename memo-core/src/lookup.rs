@@ -33,6 +33,26 @@ impl<K: Hash + Eq> Lookup for Owned<K> {
     }
 }
 
+/// An owned key, looked up by reference: how a caller that waited for
+/// another's run of its key looks again.
+pub struct ByKey<'a, K>(pub &'a K);
+
+impl<K: Hash> Hash for ByKey<'_, K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<K: Hash + Eq + Clone> Lookup for ByKey<'_, K> {
+    type Key = K;
+    fn matches(&self, key: &K) -> bool {
+        *self.0 == *key
+    }
+    fn into_key(self) -> K {
+        self.0.clone()
+    }
+}
+
 macro_rules! tuple_lookup {
     ($($t:ident $i:tt),*) => {
         #[allow(clippy::unused_unit)]

@@ -23,6 +23,7 @@
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
+use std::future::Future;
 use std::hash::Hash;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -31,8 +32,9 @@ use std::thread::LocalKey;
 use std::time::Instant;
 
 use crate::counters::LocalCounts;
-use crate::function::Function;
-use crate::lookup::Lookup;
+use crate::flight::Claim;
+use crate::function::{Function, Instance};
+use crate::lookup::{ByKey, Lookup};
 use crate::store::bounded::{Bounded, Replica};
 use crate::store::log::Log;
 use crate::store::map::{Entry, Expiry, Map};
@@ -84,6 +86,11 @@ pub struct Local<K: 'static, V: 'static> {
     entries: RefCell<Entries<K, V>>,
     /// The function's generation the entries belong to.
     generation: Cell<u64>,
+    /// The function's epoch (`clear()` and `remove`) the entries are up to.
+    epoch: Cell<u64>,
+    /// Replicated: the next import takes this thread's own batches too (its
+    /// entries were dropped for falling behind on removals).
+    reimport_own: Cell<bool>,
     /// How many calls of the function that missed are running on this thread;
     /// what they computed is published when the outermost returns.
     depth: Cell<u32>,
@@ -151,6 +158,8 @@ where
             counts: function.local_counts(),
             entries: RefCell::new(Entries::new(function)),
             generation: Cell::new(function.generation.load(Ordering::Acquire)),
+            epoch: Cell::new(function.epoch.load(Ordering::Acquire)),
+            reimport_own: Cell::new(false),
             depth: Cell::new(0),
             busy: Cell::new(false),
             pending: RefCell::new(Vec::new()),
@@ -180,17 +189,74 @@ where
         self.locked.get_or_init(|| self.function.locked::<K, V>())
     }
 
-    /// Drops this thread's entries if `clear()` ran since they were stored.
+    /// Brings this thread's entries up to date with `clear()` and `remove`:
+    /// one load of a word that changes only then.
     #[inline]
     fn sync(&self) {
-        let now = self.function.generation.load(Ordering::Acquire);
-        if now != self.generation.get() {
+        let now = self.function.epoch.load(Ordering::Acquire);
+        if now != self.epoch.get() {
             self.sync_slow(now);
         }
     }
 
     #[cold]
-    fn sync_slow(&self, now: u64) {
+    fn sync_slow(&self, epoch: u64) {
+        let generation = self.function.generation.load(Ordering::Acquire);
+        if generation != self.generation.get() {
+            self.drop_entries(Some(generation));
+        } else {
+            match self.function.removed_since(self.epoch.get()) {
+                Some(hashes) => self.drop_hashes(&hashes),
+                None => self.drop_entries(None),
+            }
+        }
+        self.epoch.set(epoch);
+    }
+
+    /// Drops entries whose key hashes to one of `hashes`, removed by a thread.
+    fn drop_hashes(&self, hashes: &[u64]) {
+        let Ok(mut entries) = self.entries.try_borrow_mut() else {
+            return; // a call from user code under the borrow: the outer call syncs
+        };
+        let dropped = match &mut *entries {
+            Entries::Map(map) => map.remove_hashes(hashes),
+            _ => Vec::new(),
+        };
+        let mut nodes = Vec::new();
+        if let Entries::Policy(policy) = &mut *entries {
+            for &hash in hashes {
+                nodes.extend(policy.remove(hash, |_| true));
+            }
+            self.counts
+                .slot()
+                .entries
+                .store(policy.len(), Ordering::Relaxed);
+        }
+        if let Entries::Map(map) = &*entries {
+            if self.mode == Mode::ThreadLocal {
+                self.counts
+                    .slot()
+                    .entries
+                    .store(map.len(), Ordering::Relaxed);
+            }
+        }
+        drop(entries);
+        let pending = self.pending.try_borrow_mut().map(|mut pending| {
+            let (gone, kept) = std::mem::take(&mut *pending)
+                .into_iter()
+                .partition::<Vec<_>, _>(|e| hashes.contains(&e.hash));
+            *pending = kept;
+            gone
+        });
+        drop(dropped);
+        drop(nodes);
+        drop(pending);
+    }
+
+    /// Drops every entry: for `clear()` (the new `generation`), or for a
+    /// thread too far behind on removals to drop them one by one (`None`: a
+    /// replica then imports everything again, its own batches included).
+    fn drop_entries(&self, generation: Option<u64>) {
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
             return; // a call from user code under the borrow: the outer call syncs
         };
@@ -200,11 +266,16 @@ where
             .pending
             .try_borrow_mut()
             .map(|mut p| std::mem::take(&mut *p));
-        self.generation.set(now);
         self.cursor.set(0);
         let slot = self.counts.slot();
         slot.entries.store(0, Ordering::Relaxed);
-        slot.generation.store(now, Ordering::Release);
+        match generation {
+            Some(now) => {
+                self.generation.set(now);
+                slot.generation.store(now, Ordering::Release);
+            }
+            None => self.reimport_own.set(true),
+        }
         drop(pending);
         if let Entries::Map(mut map) = old {
             map.clear();
@@ -222,6 +293,16 @@ where
     /// the shared one).
     #[inline]
     fn lookup<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
+        let found = self.find(query);
+        if found.is_ok() {
+            self.counts.hit();
+        }
+        found
+    }
+
+    /// `lookup` without counting.
+    #[inline]
+    fn find<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
         self.sync();
         let hash = hash(&self.hasher, query);
         let Ok(entries) = self.entries.try_borrow() else {
@@ -236,10 +317,7 @@ where
         };
         drop(entries);
         match found {
-            Some(value) => {
-                self.counts.hit();
-                Ok(value)
-            }
+            Some(value) => Ok(value),
             None => self.lookup_slow(hash, query),
         }
     }
@@ -252,7 +330,6 @@ where
             if let Entries::Replica(replica) = &*entries {
                 if let Some(value) = replica.get(self.bounded(), hash, query).cloned() {
                     drop(entries);
-                    self.counts.hit();
                     return Ok(value);
                 }
             }
@@ -322,10 +399,7 @@ where
             }
         };
         match found {
-            Some(value) => {
-                self.counts.hit();
-                Ok(value)
-            }
+            Some(value) => Ok(value),
             None => Err(Miss::new(hash)),
         }
     }
@@ -342,12 +416,12 @@ where
             return false; // a `clear()` this thread has not seen yet
         };
         let me = std::ptr::from_ref(self) as usize;
+        let own = self.reimport_own.replace(false);
         // Clone outside any borrow: user `Clone` may call this function.
         let copies: Vec<Entry<K, V>> = batches
-            .iter()
-            .filter(|(owner, _)| *owner != me)
-            .flat_map(|(_, entries)| entries.iter())
-            .filter(|e| e.fresh())
+            .entries()
+            .filter(|&(owner, e)| (own || owner != me) && e.fresh())
+            .map(|(_, e)| e)
             .map(|e| Entry {
                 hash: e.hash,
                 key: e.key.clone(),
@@ -365,7 +439,7 @@ where
             }
         }
         drop(entries);
-        self.cursor.set(cursor + batches.len());
+        self.cursor.set(cursor + batches.batches.len());
         drop(displaced);
         drop(batches);
         true
@@ -379,9 +453,28 @@ where
         body: impl FnOnce() -> V,
         cacheable: impl FnOnce(&V) -> bool,
     ) -> V {
-        let generation = self.generation.get();
-        let timed = self.counts.miss();
-        self.observe(miss.hash, observed);
+        let mut lead = None;
+        if self.function.info().single_flight && miss.cache && self.mode != Mode::ThreadLocal {
+            loop {
+                match self.function.flights().claim(miss.hash, true) {
+                    Claim::Lead(claimed) => {
+                        lead = Some(claimed);
+                        break;
+                    }
+                    Claim::Reenter => break,
+                    Claim::Wait(flight) => {
+                        if !flight.wait() {
+                            break; // waiting would close a cycle: run the body
+                        }
+                        if let Ok(value) = self.find(&ByKey(&key)) {
+                            self.counts.waited();
+                            return value;
+                        }
+                    }
+                }
+            }
+        }
+        let (generation, timed) = self.begin(miss.hash, observed);
         let outer = Depth::enter(self);
         let start = timed.then(Instant::now);
         let value = body();
@@ -389,13 +482,134 @@ where
             self.counts.timed(start);
         }
         drop(outer);
-        let current = self.function.generation.load(Ordering::Acquire) == generation;
-        if miss.cache && current && cacheable(&value) {
-            self.store(miss.hash, key, &value);
+        // A waiter looks the key up as soon as the flight lands: publish first.
+        self.finish(miss, key, &value, generation, cacheable, lead.is_some());
+        drop(lead);
+        value
+    }
+
+    /// Counts a miss that runs the body and records its arguments for the
+    /// report. Returns the generation its value belongs to, and whether to
+    /// time the body.
+    fn begin(&self, hash: u64, observed: &[i128]) -> (u64, bool) {
+        let timed = self.counts.miss();
+        self.observe(hash, observed);
+        (self.generation.get(), timed)
+    }
+
+    /// Stores a computed value if it may be cached and no `clear()` ran since
+    /// `generation`; publishes what this thread computed when its outermost
+    /// call returns, or at once (`now`).
+    fn finish(
+        &self,
+        miss: &Miss,
+        key: K,
+        value: &V,
+        generation: u64,
+        cacheable: impl FnOnce(&V) -> bool,
+        now: bool,
+    ) {
+        let current = self.function.generation.load(Ordering::Acquire) == generation
+            && self.generation.get() == generation;
+        if miss.cache && current && cacheable(value) {
+            self.store(miss.hash, key, value);
         }
+        if now || self.depth.get() == 0 {
+            self.publish();
+        }
+    }
+
+    /// The cached value for `query`, if any; counts nothing.
+    fn peek<Q: Lookup<Key = K>>(&self, query: &Q) -> Option<V> {
+        self.find(query).ok()
+    }
+
+    /// Stores `value` for `key` as if a call had computed it.
+    fn prime(&self, key: K, value: &V) {
+        self.sync();
+        let hash = hash(&self.hasher, &ByKey(&key));
+        self.store(hash, key, value);
         if self.depth.get() == 0 {
             self.publish();
         }
+    }
+
+    /// Drops the entry for `query` from every thread's view; returns its value.
+    fn remove<Q: Lookup<Key = K>>(&self, query: &Q) -> Option<V> {
+        self.sync();
+        let hash = hash(&self.hasher, query);
+        // This thread's own copy first: the value it would have served.
+        let mut removed = None;
+        let mut dropped_node = None;
+        if let Ok(mut entries) = self.entries.try_borrow_mut() {
+            match &mut *entries {
+                Entries::Map(map) => removed = map.remove(hash, query),
+                Entries::Policy(policy) => dropped_node = policy.remove(hash, |k| query.matches(k)),
+                Entries::Replica(_) | Entries::None => {}
+            }
+            if let (Entries::Map(map), Mode::ThreadLocal) = (&*entries, self.mode) {
+                self.counts
+                    .slot()
+                    .entries
+                    .store(map.len(), Ordering::Relaxed);
+            }
+            if let Entries::Policy(policy) = &*entries {
+                self.counts
+                    .slot()
+                    .entries
+                    .store(policy.len(), Ordering::Relaxed);
+            }
+        }
+        let mut value = removed
+            .as_ref()
+            .filter(|e| e.fresh())
+            .map(|e| e.value.clone())
+            .or_else(|| {
+                dropped_node
+                    .as_ref()
+                    .filter(|n| n.is_fresh())
+                    .map(|n| n.value.clone())
+            });
+        if let Ok(mut pending) = self.pending.try_borrow_mut() {
+            pending.retain(|e| !(e.hash == hash && query.matches(&e.key)));
+        }
+        match self.mode {
+            Mode::Replicated => {
+                let held = self.log().remove(hash);
+                if value.is_none() {
+                    value = held
+                        .iter()
+                        .rev()
+                        .flat_map(|(_, entries)| entries.iter().rev())
+                        .find(|e| e.hash == hash && query.matches(&e.key) && e.fresh())
+                        .map(|e| e.value.clone());
+                }
+            }
+            Mode::Bounded => {
+                let node = self.bounded().remove(hash, query);
+                if value.is_none() {
+                    value = node
+                        .as_ref()
+                        .filter(|n| n.is_fresh())
+                        .map(|n| n.value.clone());
+                }
+            }
+            Mode::Locked => {
+                if !self.busy.replace(true) {
+                    let entry = lock(self.locked()).remove(hash, query);
+                    self.busy.set(false);
+                    if value.is_none() {
+                        value = entry
+                            .as_ref()
+                            .filter(|e| e.fresh())
+                            .map(|e| e.value.clone());
+                    }
+                }
+            }
+            Mode::ThreadLocal => {}
+        }
+        // Every other thread drops its copy before its next lookup.
+        self.function.removed(hash);
         value
     }
 
@@ -595,9 +809,10 @@ impl<K: 'static, V: 'static> Drop for Depth<'_, K, V> {
 }
 
 /// A thread's part of a function whose key or value type the macro cannot
-/// name in a `static` (methods, whose types mention `Self`; `key = EXPR`).
-/// A method of a generic `impl` is one item for every `Self` type, so each
-/// instantiation gets a part of its own, and a `Function` of its own.
+/// name in a `static` (methods, whose types mention `Self`; `key = EXPR`;
+/// generic fns). A method of a generic `impl` or a generic fn is one item for
+/// every instantiation, so each instantiation gets a part of its own, and a
+/// `Function` of its own.
 pub struct ErasedLocal {
     function: &'static Function,
     /// The first instantiation this thread called.
@@ -608,25 +823,29 @@ pub struct ErasedLocal {
 
 struct Part {
     types: TypeId,
-    name: &'static str,
+    instance: Instance,
     local: Box<dyn Any>,
 }
 
 impl Part {
-    fn new<K, V>(function: &'static Function, name: &'static str) -> Self
+    fn new<K, V>(function: &'static Function, instance: Instance) -> Self
     where
         K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
     {
         Part {
             types: TypeId::of::<(K, V)>(),
-            name,
-            local: Box::new(Local::<K, V>::new(function.instance::<(K, V)>(name))),
+            instance,
+            local: Box::new(Local::<K, V>::new(function.instance::<(K, V)>(&instance))),
         }
     }
 
-    fn is<K: 'static, V: 'static>(&self, name: &'static str) -> bool {
-        self.types == TypeId::of::<(K, V)>() && (std::ptr::eq(self.name, name) || self.name == name)
+    #[inline]
+    fn is<K: 'static, V: 'static>(&self, instance: &Instance) -> bool {
+        self.types == TypeId::of::<(K, V)>()
+            && self.instance.types == instance.types
+            && (std::ptr::eq(self.instance.self_type, instance.self_type)
+                || self.instance.self_type == instance.self_type)
     }
 }
 
@@ -641,26 +860,25 @@ impl ErasedLocal {
         }
     }
 
-    /// Runs `f` on this thread's part for key `K`, value `V` and `Self` type
-    /// `name`.
-    fn with<K, V, R>(&self, name: &'static str, f: impl FnOnce(&Local<K, V>) -> R) -> R
+    /// Runs `f` on this thread's part for key `K`, value `V` and `instance`.
+    fn with<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
     where
         K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
     {
         let first = self
             .first
-            .get_or_init(|| Part::new::<K, V>(self.function, name));
-        if first.is::<K, V>(name) {
+            .get_or_init(|| Part::new::<K, V>(self.function, instance));
+        if first.is::<K, V>(&instance) {
             if let Some(local) = first.local.downcast_ref() {
                 return f(local);
             }
         }
-        self.with_more(name, f)
+        self.with_more(instance, f)
     }
 
     #[cold]
-    fn with_more<K, V, R>(&self, name: &'static str, f: impl FnOnce(&Local<K, V>) -> R) -> R
+    fn with_more<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
     where
         K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
@@ -669,10 +887,10 @@ impl ErasedLocal {
             .more
             .borrow()
             .iter()
-            .find(|p| p.is::<K, V>(name))
+            .find(|p| p.is::<K, V>(&instance))
             .cloned();
         let part = found.unwrap_or_else(|| {
-            let part = Rc::new(Part::new::<K, V>(self.function, name));
+            let part = Rc::new(Part::new::<K, V>(self.function, instance));
             self.more.borrow_mut().push(Rc::clone(&part));
             part
         });
@@ -692,10 +910,11 @@ fn unreachable_part() -> ! {
 /// A `thread_local!` holding a thread's part of a function, typed or erased.
 pub trait LocalSlot<K, V> {
     /// Runs `f` on this thread's part; `None` once the thread's thread-locals
-    /// are being destroyed. `name` is the `Self` type of a method.
+    /// are being destroyed. `instance` tells a method's `Self` type or a
+    /// generic fn's type arguments.
     fn try_local<R>(
         &'static self,
-        name: &'static str,
+        instance: Instance,
         f: impl FnOnce(&Local<K, V>) -> R,
     ) -> Option<R>;
 }
@@ -706,11 +925,7 @@ where
     V: Clone + Send + Sync + 'static,
 {
     #[inline(always)]
-    fn try_local<R>(
-        &'static self,
-        _: &'static str,
-        f: impl FnOnce(&Local<K, V>) -> R,
-    ) -> Option<R> {
+    fn try_local<R>(&'static self, _: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> Option<R> {
         self.try_with(f).ok()
     }
 }
@@ -723,24 +938,24 @@ where
     #[inline]
     fn try_local<R>(
         &'static self,
-        name: &'static str,
+        instance: Instance,
         f: impl FnOnce(&Local<K, V>) -> R,
     ) -> Option<R> {
-        self.try_with(|erased| erased.with(name, f)).ok()
+        self.try_with(|erased| erased.with(instance, f)).ok()
     }
 }
 
 /// Looks `query` up: `Ok` with the cached value, or `Err` with what `fill`
-/// needs. `name` is `type_name::<Self>()` for a method, `""` otherwise.
+/// needs.
 #[inline(always)]
-pub fn lookup<K, V, Q, S>(local: &'static S, name: &'static str, query: &Q) -> Result<V, Miss>
+pub fn lookup<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Result<V, Miss>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
-    match local.try_local(name, |local| local.lookup(query)) {
+    match local.try_local(instance, |local| local.lookup(query)) {
         Some(found) => found,
         None => Err(Miss::gone()),
     }
@@ -752,7 +967,7 @@ where
 #[inline(never)]
 pub fn fill<K, V, S>(
     local: &'static S,
-    name: &'static str,
+    instance: Instance,
     miss: Miss,
     key: K,
     observed: &[i128],
@@ -767,7 +982,7 @@ where
     let mut body = Some(body);
     let mut key = Some(key);
     if miss.live {
-        let done = local.try_local(name, |local| {
+        let done = local.try_local(instance, |local| {
             let (Some(key), Some(body)) = (key.take(), body.take()) else {
                 return None;
             };
@@ -781,6 +996,118 @@ where
         Some(body) => body(),
         None => unreachable_part(),
     }
+}
+
+/// `fill` for an `async fn`: the body is a future, awaited with no borrow of
+/// a thread-local held (the task may move between threads while it waits).
+/// With `single_flight` (the default for `async fn`), a caller that finds the
+/// key being computed awaits that flight; if the leader's future is dropped
+/// before it finishes, the flight lands empty and a waiter takes over.
+pub async fn fill_async<K, V, S, const N: usize>(
+    local: &'static S,
+    instance: Instance,
+    miss: Miss,
+    key: K,
+    observed: [i128; N],
+    body: impl Future<Output = V>,
+    cacheable: fn(&V) -> bool,
+) -> V
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    let function = match local.try_local(instance, |local| local.function) {
+        Some(function) if miss.live => function,
+        _ => return body.await,
+    };
+    let mut lead = None;
+    if function.info().single_flight && miss.cache && !function.info().thread_local {
+        loop {
+            match function.flights().claim(miss.hash, false) {
+                Claim::Lead(claimed) => {
+                    lead = Some(claimed);
+                    break;
+                }
+                Claim::Reenter => break,
+                Claim::Wait(flight) => {
+                    flight.landing().await;
+                    let found = local.try_local(instance, |local| {
+                        let found = local.find(&ByKey(&key)).ok();
+                        if found.is_some() {
+                            local.counts.waited();
+                        }
+                        found
+                    });
+                    match found {
+                        Some(Some(value)) => return value,
+                        Some(None) => {}
+                        None => return body.await,
+                    }
+                }
+            }
+        }
+    }
+    let Some((generation, timed)) =
+        local.try_local(instance, |local| local.begin(miss.hash, &observed))
+    else {
+        return body.await;
+    };
+    let start = timed.then(Instant::now);
+    let value = body.await;
+    local.try_local(instance, |local| {
+        if let Some(start) = start {
+            local.counts.timed(start);
+        }
+        local.sync();
+        local.finish(&miss, key, &value, generation, cacheable, true);
+    });
+    drop(lead);
+    value
+}
+
+/// Pins an `async` block's output type to the function's return type, so
+/// that `?` and `return` in the body infer as they do in the `async fn`.
+#[inline(always)]
+pub fn typed_future<V, F: Future<Output = V>>(future: F) -> F {
+    future
+}
+
+/// `f::get`: the cached value for `query`, if any; runs nothing, counts nothing.
+pub fn get<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    Q: Lookup<Key = K>,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    local
+        .try_local(instance, |local| local.peek(query))
+        .flatten()
+}
+
+/// `f::insert`: stores `value` for `key`, as if a call had computed it.
+pub fn insert<K, V, S>(local: &'static S, instance: Instance, key: K, value: V)
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    local.try_local(instance, |local| local.prime(key, &value));
+}
+
+/// `f::remove`: drops the entry for `query` in every thread's view; returns
+/// the value it held.
+pub fn remove<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    Q: Lookup<Key = K>,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    local
+        .try_local(instance, |local| local.remove(query))
+        .flatten()
 }
 
 /// `cacheable` for every return type but `Result`.

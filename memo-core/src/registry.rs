@@ -12,5 +12,9 @@ inventory::collect!(Registration);
 pub(crate) fn functions() -> impl Iterator<Item = &'static Function> {
     inventory::iter::<Registration>
         .into_iter()
-        .flat_map(|registration| std::iter::once(registration.0).chain(registration.0.others()))
+        .flat_map(|registration| {
+            std::iter::once(registration.0)
+                .filter(|f| f.reported())
+                .chain(registration.0.others())
+        })
 }

@@ -41,6 +41,9 @@ pub struct Stats {
     pub calls: u64,
     /// Calls answered without running the body.
     pub hits: u64,
+    /// Of the hits, the calls that waited for another caller's run of the
+    /// same key (`single_flight`) and returned its value.
+    pub waited: u64,
     /// Executions of the body through this call path.
     pub misses: u64,
     /// Entries held now: cached results, or the table length for `#[precompute]`.
@@ -79,6 +82,24 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Adds `other`'s counts to these (the instantiations of a generic fn).
+    pub(crate) fn add(&mut self, other: &Stats) {
+        self.calls += other.calls;
+        self.hits += other.hits;
+        self.waited += other.waited;
+        self.misses += other.misses;
+        self.entries += other.entries;
+        self.evictions += other.evictions;
+        self.body_time += other.body_time;
+        self.body_mean = self.body_mean.or(other.body_mean);
+        self.lookup_cost = self.lookup_cost.or(other.lookup_cost);
+        self.samples += other.samples;
+        self.distinct = match (self.distinct, other.distinct) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// `hits / calls`, or 0 before the first call.
     #[must_use]
     #[allow(clippy::cast_precision_loss)] // a ratio for people to read

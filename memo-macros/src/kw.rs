@@ -8,3 +8,4 @@ syn::custom_keyword!(domain);
 syn::custom_keyword!(strict);
 syn::custom_keyword!(max_entries);
 syn::custom_keyword!(policy);
+syn::custom_keyword!(single_flight);

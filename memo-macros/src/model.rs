@@ -54,21 +54,8 @@ impl Func {
         let sig = &item.sig;
         let what = format!("`#[{}]`", attr.name());
         if caches {
-            if let Some(param) = sig
-                .generics
-                .params
-                .iter()
-                .find(|p| !matches!(p, GenericParam::Lifetime(_)))
-            {
-                errors.at(
-                    param,
-                    format_args!(
-                        "{what} cannot cache a generic function: one table or cache cannot hold every instantiation; \
-                         make the function non-generic, or apply {what} to a non-generic wrapper"
-                    ),
-                );
-            }
-            if let Some(asyncness) = &sig.asyncness {
+            check_generics(attr, &sig.generics, &what, errors);
+            if let (Some(asyncness), Attr::Precompute) = (&sig.asyncness, attr) {
                 errors.at(
                     asyncness,
                     format_args!("{what} does not support `async fn`; apply it to a synchronous function the async one calls"),
@@ -174,6 +161,65 @@ impl Func {
             returns_result,
         }
     }
+}
+
+/// `#[precompute]` takes no generic function; `#[memoize]` keeps a cache per
+/// instantiation of its type parameters, found by their `TypeId`, which a
+/// `const` parameter has none of.
+fn check_generics(attr: Attr, generics: &syn::Generics, what: &str, errors: &mut Errors) {
+    for param in &generics.params {
+        match (param, attr) {
+            (GenericParam::Lifetime(_), _) | (GenericParam::Type(_), Attr::Memoize) => {}
+            (GenericParam::Const(_), Attr::Memoize) => errors.at(
+                param,
+                format_args!(
+                    "{what} keeps one cache per instantiation, found by the type parameters' `TypeId`, \
+                     and cannot tell `const` parameters apart; pass the value as an argument instead"
+                ),
+            ),
+            _ => errors.at(
+                param,
+                format_args!(
+                    "{what} cannot cache a generic function: one table cannot hold every instantiation; \
+                     make the function non-generic, or apply {what} to a non-generic wrapper"
+                ),
+            ),
+        }
+    }
+}
+
+/// The first lifetime other than `'static` inside a key type (past the
+/// outer reference of a borrowed parameter, which the key owns a copy of).
+pub(crate) fn borrowed_lifetime(ty: &Type) -> Option<syn::Lifetime> {
+    fn walk(tokens: proc_macro2::TokenStream) -> Option<syn::Lifetime> {
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(tt) = tokens.next() {
+            match tt {
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '\'' => {
+                    if let Some(proc_macro2::TokenTree::Ident(ident)) = tokens.next() {
+                        if ident != "static" {
+                            return Some(syn::Lifetime {
+                                apostrophe: p.span(),
+                                ident,
+                            });
+                        }
+                    }
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    if let Some(found) = walk(group.stream()) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    let owned = match ty {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    };
+    walk(quote::ToTokens::to_token_stream(owned))
 }
 
 /// Rejects parameter types that cannot be cache keys.

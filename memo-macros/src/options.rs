@@ -33,7 +33,7 @@ impl Attr {
     fn accepts(self) -> &'static str {
         match self {
             Attr::Memoize => {
-                "`capacity = N`, `policy = lru`, `thread_local`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
+                "`capacity = N`, `policy = lru`, `thread_local`, `single_flight`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
             }
             Attr::Precompute => {
                 "`domain = (a..b, ...)`, `strict`, `max_entries = N` and `crate = path`"
@@ -51,6 +51,8 @@ pub(crate) struct Options {
     /// `policy = lru`: exact least-recently-used eviction.
     pub(crate) lru: bool,
     pub(crate) thread_local: bool,
+    /// `single_flight` / `single_flight = false`, where it was written.
+    pub(crate) single_flight: Option<(bool, Span)>,
     /// In milliseconds.
     pub(crate) ttl: Option<u64>,
     pub(crate) key: Option<Expr>,
@@ -86,7 +88,8 @@ struct Raw {
     krate: Once<Path>,
     capacity: Once<usize>,
     policy: Once<Span>,
-    thread_local: Once<()>,
+    thread_local: Once<Span>,
+    single_flight: Once<(bool, Span)>,
     ttl: Once<u64>,
     key: Once<Expr>,
     domain: Once<Expr>,
@@ -101,6 +104,7 @@ impl Raw {
             capacity: Once::new("capacity"),
             policy: Once::new("policy"),
             thread_local: Once::new("thread_local"),
+            single_flight: Once::new("single_flight"),
             ttl: Once::new("ttl"),
             key: Once::new("key"),
             domain: Once::new("domain"),
@@ -115,6 +119,7 @@ impl Raw {
             capacity: self.capacity.value,
             lru: self.policy.value.is_some(),
             thread_local: self.thread_local.value.is_some(),
+            single_flight: self.single_flight.value,
             ttl: self.ttl.value,
             key: self.key.value,
             domain: self.domain.value,
@@ -143,6 +148,13 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
     };
     if let Err(error) = parser.parse2(args) {
         errors.push(error);
+    }
+    if let (Some((true, at)), Some(_)) = (raw.single_flight.value, raw.thread_local.value) {
+        errors.at_span(
+            at,
+            "`single_flight` makes callers on other threads wait for one run of the body, \
+             and a `thread_local` cache is never shared between threads; remove one of them",
+        );
     }
     if let (Some(at), None) = (raw.policy.value, raw.capacity.value) {
         errors.at_span(
@@ -225,7 +237,22 @@ fn parse_one(
         input.parse::<kw::thread_local>()?;
         allowed(&[Attr::Memoize], "thread_local")?;
         flag(input, "thread_local")?;
-        raw.thread_local.set(errors, span, ());
+        raw.thread_local.set(errors, span, span);
+    } else if input.peek(kw::single_flight) {
+        input.parse::<kw::single_flight>()?;
+        allowed(&[Attr::Memoize], "single_flight")?;
+        let on = if input.peek(Token![=]) {
+            value::<syn::LitBool>(
+                input,
+                span,
+                "single_flight",
+                "`true` or `false`, or write `single_flight` alone",
+            )?
+            .value
+        } else {
+            true
+        };
+        raw.single_flight.set(errors, span, (on, span));
     } else if input.peek(kw::ttl) {
         input.parse::<kw::ttl>()?;
         allowed(&[Attr::Memoize], "ttl")?;

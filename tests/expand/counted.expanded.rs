@@ -32,6 +32,8 @@ pub mod fib {
         lru: false,
         ttl: ::core::option::Option::None,
         thread_local: false,
+        single_flight: false,
+        generic: false,
         entries: 0,
         params: &[],
         touched: ::core::option::Option::None,

@@ -90,6 +90,8 @@ impl popcount {
             lru: false,
             ttl: ::core::option::Option::None,
             thread_local: false,
+            single_flight: false,
+            generic: false,
             entries: popcount::__MEMO_LEN,
             params: &[],
             touched: ::core::option::Option::Some(&__MEMO_TOUCHED),

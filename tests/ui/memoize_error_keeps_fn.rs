@@ -8,9 +8,9 @@ fn square(n: u64) -> u64 {
     n * n
 }
 
-#[memoize]
-fn first<T: Clone>(items: &[T]) -> Option<T> {
-    items.first().cloned()
+#[memoize(thread_local, single_flight)]
+fn first(items: &[u32]) -> Option<u32> {
+    items.first().copied()
 }
 
 fn main() {

@@ -1,7 +1,7 @@
 use memo::memoize;
 
 #[memoize(capacity = 0, ttl = "soon")]
-async fn fetch(id: u64) -> u64 {
+fn fetch<const N: usize>(id: u64) -> u64 {
     id
 }
 

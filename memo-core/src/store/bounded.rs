@@ -73,6 +73,17 @@ impl<K: Eq, V> Bounded<K, V> {
         evicted
     }
 
+    /// Takes out the node for `query`, marked dead so that no replica serves
+    /// it again.
+    pub(crate) fn remove<Q: Lookup<Key = K>>(
+        &self,
+        hash: u64,
+        query: &Q,
+    ) -> Option<Arc<Node<K, V>>> {
+        let mut inner = lock(&self.inner);
+        inner.policy.remove(hash, |k| query.matches(k))
+    }
+
     /// Applies buffered accesses, in order.
     fn apply(&self, accesses: &[Access]) {
         let mut inner = lock(&self.inner);

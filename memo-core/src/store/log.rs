@@ -25,6 +25,39 @@ struct Inner<K, V> {
     /// The function's generation these batches belong to (see `Function::clear`).
     generation: u64,
     batches: Vec<Batch<K, V>>,
+    /// Keys removed one at a time, by hash, with the number of batches there
+    /// were then: an entry of an earlier batch is no longer in the log.
+    removed: Vec<(u64, usize)>,
+}
+
+/// What a thread imports: batches, and the removals that hide some of their
+/// entries.
+pub(crate) struct Since<K, V> {
+    pub(crate) batches: Vec<Batch<K, V>>,
+    /// The index of the first batch in `batches`.
+    first: usize,
+    removed: Vec<(u64, usize)>,
+}
+
+impl<K, V> Since<K, V> {
+    /// The entries still in the log, with the owner of their batch.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (usize, &Entry<K, V>)> {
+        self.batches
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, (owner, entries))| {
+                let at = self.first + i;
+                entries
+                    .iter()
+                    .filter(move |e| {
+                        !self
+                            .removed
+                            .iter()
+                            .any(|&(h, upto)| h == e.hash && at < upto)
+                    })
+                    .map(move |e| (*owner, e))
+            })
+    }
 }
 
 pub(crate) struct Log<K, V> {
@@ -39,6 +72,7 @@ impl<K, V> Log<K, V> {
             inner: Mutex::new(Inner {
                 generation,
                 batches: Vec::new(),
+                removed: Vec::new(),
             }),
             published: AtomicUsize::new(0),
         }
@@ -76,10 +110,31 @@ impl<K, V> Log<K, V> {
     }
 
     /// The batches from `cursor` on, if the log is still in `generation`.
-    pub(crate) fn since(&self, cursor: usize, generation: u64) -> Option<Vec<Batch<K, V>>> {
+    pub(crate) fn since(&self, cursor: usize, generation: u64) -> Option<Since<K, V>> {
         let inner = lock(&self.inner);
-        (inner.generation == generation)
-            .then(|| inner.batches.get(cursor..).unwrap_or(&[]).to_vec())
+        (inner.generation == generation).then(|| Since {
+            batches: inner.batches.get(cursor..).unwrap_or(&[]).to_vec(),
+            first: cursor,
+            removed: inner.removed.clone(),
+        })
+    }
+
+    /// Hides every entry published so far whose key hashes to `hash`; returns
+    /// the batches that held one, for the caller to find the value in.
+    pub(crate) fn remove(&self, hash: u64) -> Vec<Batch<K, V>> {
+        let mut inner = lock(&self.inner);
+        let upto = inner.batches.len();
+        let held: Vec<Batch<K, V>> = inner
+            .batches
+            .iter()
+            .filter(|(_, entries)| entries.iter().any(|e| e.hash == hash))
+            .cloned()
+            .collect();
+        if !held.is_empty() {
+            inner.removed.retain(|&(h, _)| h != hash);
+            inner.removed.push((hash, upto));
+        }
+        held
     }
 
     /// Starts generation `generation` with no entries. Called by `clear()`
@@ -88,6 +143,7 @@ impl<K, V> Log<K, V> {
     pub(crate) fn reset(&self, generation: u64) {
         let mut inner = lock(&self.inner);
         inner.generation = generation;
+        inner.removed.clear();
         let old = std::mem::take(&mut inner.batches);
         self.published.store(0, Ordering::Release);
         drop(inner);
@@ -99,9 +155,12 @@ impl<K: Eq, V> Log<K, V> {
     /// The number of distinct keys published (two threads may have computed
     /// the same key).
     pub(crate) fn len(&self) -> usize {
-        let batches = lock(&self.inner).batches.clone();
+        let generation = lock(&self.inner).generation;
+        let Some(all) = self.since(0, generation) else {
+            return 0;
+        };
         let mut seen: HashTable<&Entry<K, V>> = HashTable::new();
-        for entry in batches.iter().flat_map(|(_, entries)| entries.iter()) {
+        for (_, entry) in all.entries() {
             let hash = entry.hash;
             seen.entry(hash, |e| e.hash == hash && e.key == entry.key, |e| e.hash)
                 .or_insert(entry);

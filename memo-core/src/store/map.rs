@@ -102,6 +102,33 @@ impl<K: Eq, V> Map<K, V> {
         }
     }
 
+    /// Takes out the entry for `query`, for the caller to drop once nothing
+    /// is borrowed.
+    pub(crate) fn remove<Q: Lookup<Key = K>>(
+        &mut self,
+        hash: u64,
+        query: &Q,
+    ) -> Option<Entry<K, V>> {
+        match self
+            .table
+            .find_entry(hash, |e| e.hash == hash && query.matches(&e.key))
+        {
+            Ok(found) => Some(found.remove().0),
+            Err(_) => None,
+        }
+    }
+
+    /// Takes out every entry whose key hashes to one of `hashes` (keys removed
+    /// by another thread, known by hash), for the caller to drop.
+    pub(crate) fn remove_hashes(&mut self, hashes: &[u64]) -> Vec<Entry<K, V>> {
+        if hashes.is_empty() {
+            return Vec::new();
+        }
+        self.table
+            .extract_if(|e| hashes.contains(&e.hash))
+            .collect()
+    }
+
     /// With a `ttl`: drops expired entries once the map has doubled since the
     /// last sweep, so sweeping costs O(1) per insert. Returns them, for the
     /// caller to drop once nothing is borrowed.

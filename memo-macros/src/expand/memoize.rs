@@ -1,51 +1,199 @@
 //! `#[memoize]`: probe the cache with the borrowed arguments; on a miss, run the
-//! body (as a closure, so `return` and `?` keep their meaning) and store the result.
+//! body (as a closure, or an `async` block for an `async fn`, so `return` and
+//! `?` keep their meaning) and store the result.
+//!
+//! A free function's companion is an uninhabited `enum f {}` with associated
+//! functions (`stats`, `clear`, `get`, `insert`, `remove`), written beside the
+//! function: an `impl` sees the names of the scope it is written in, so the
+//! companion can name the parameter types wherever the function is declared,
+//! a function body included. Its statics live inside hidden associated
+//! functions. Methods keep their statics in their own body.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::{GenericParam, Ident};
 
 use super::common::{self, InfoFields};
-use crate::model::{small_integer, Func, Pass};
+use crate::errors::Errors;
+use crate::model::{borrowed_lifetime, small_integer, Func, Pass};
 use crate::options::Options;
+
+/// What the expansion needs to know about the function, computed once.
+struct Shape<'a> {
+    root: TokenStream,
+    options: &'a Options,
+    func: &'a Func,
+    /// The return type (`()` if none).
+    output: TokenStream,
+    /// How a call names its instantiation (`Instance::plain()` for a plain fn).
+    instance: TokenStream,
+    /// Whether the key or value types can be named in a `static`.
+    erased: bool,
+}
 
 // Input:  fn f(n: u64, s: &str) -> R { body }
 // Output: fn f(n: u64, s: &str) -> R {
-//             thread_local! { static __MEMO_LOCAL: Local<(u64, <str as ToOwned>::Owned), R> = Local::new(&f::__MEMO); }
 //             let query = (&n, s);
-//             let miss = match lookup(&__MEMO_LOCAL, "", &query) { Ok(v) => return v, Err(m) => m };
-//             fill(&__MEMO_LOCAL, "", miss, query.into_key(), &[observed], move || -> R { body }, always)
+//             let miss = match lookup(f::__memo_local(), Instance::plain(), &query) { Ok(v) => return v, Err(m) => m };
+//             fill(f::__memo_local(), Instance::plain(), miss, query.into_key(), &[observed], move || -> R { body }, always)
 //         }
-//         mod f { static __MEMO; fn stats(); fn clear() }
-pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
+//         enum f {}
+//         impl f { fn __memo_state(); fn __memo_local(); stats(); clear(); get(n, s); insert(n, s, value); remove(n, s) }
+pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> TokenStream {
+    check_key_lifetimes(options, func, errors);
+    let generic = type_params(func).next().is_some();
     let root = common::root(options);
-    let observed = observed_domain(&root, options, func);
+    let shape = Shape {
+        output: func
+            .output
+            .as_ref()
+            .map_or_else(|| quote!(()), |ty| quote!(#ty)),
+        instance: instance(&root, func),
+        erased: func.in_impl() || options.key.is_some() || generic,
+        root,
+        options,
+        func,
+    };
+    let observed = observed_domain(&shape);
+    let single_flight = match options.single_flight {
+        Some((on, _)) => on,
+        None => func.item.sig.asyncness.is_some() && !options.thread_local,
+    };
     let info = InfoFields {
         capacity: options.capacity,
         lru: options.lru,
         ttl_ms: options.ttl,
         thread_local: options.thread_local,
+        single_flight,
+        generic,
         params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
     };
-    let observed_values = observed.values;
-    let site = common::site(options, func, &info, &TokenStream::new());
+    if func.in_impl() {
+        return method(&shape, &info, &observed.values);
+    }
+    let name = func.name();
+    let local = quote!(#name::__memo_local());
+    let body = call(&shape, &local, &observed.values);
+    let syn::ItemFn {
+        attrs, vis, sig, ..
+    } = &func.item;
+    let companion = companion(&shape, &info);
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+        #companion
+    }
+}
+
+// Input:  a method `fn m(&self, n: u64) -> R { body }`
+// Output: fn m(&self, n: u64) -> R { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; <call> }
+fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenStream {
+    let root = &shape.root;
+    let site = common::site(shape.options, shape.func, info, &TokenStream::new());
     let state = &site.state;
     let local = common::thread_local_ident("LOCAL");
-    let output = func
-        .output
-        .as_ref()
-        .map_or_else(|| quote!(()), |ty| quote!(#ty));
-    let query = query(&root, options, func);
-    // Key types the macro can name go in a typed thread-local; `Self` and the
-    // type of a `key` expression cannot be named in a `static`, so those use
-    // an erased one, typed on first use.
-    let local_decl = if func.in_impl() || options.key.is_some() {
-        quote! {
-            #root::__private::thread_local! {
-                static #local: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
-            }
+    let decl = quote! {
+        #root::__private::thread_local! {
+            static #local: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
         }
+    };
+    let body = call(shape, &quote!(&#local), observed);
+    site.emit(shape.func, quote!(#decl #body))
+}
+
+// Input:  the function, and how to reach its thread-local (`local`)
+// Output: assert_key::<..>(); let query = ..; let miss = match lookup(..) { .. };
+//         fill(.., move || -> R { body }, cacheable)                 (sync)
+//         fill_async(.., typed_future::<R, _>(async move { body }), cacheable).await   (async)
+fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenStream {
+    let Shape {
+        root,
+        func,
+        output,
+        instance,
+        ..
+    } = shape;
+    let asserts = bound_checks(shape);
+    let query = query(shape);
+    let cacheable = if func.returns_result {
+        quote!(#root::__private::is_ok)
+    } else {
+        quote!(#root::__private::always)
+    };
+    let miss = common::local("__memo_miss");
+    let query_var = common::local("__memo_query");
+    let value = common::local("__memo_value");
+    let block = &func.item.block;
+    let fill = if func.item.sig.asyncness.is_some() {
+        quote! {
+            #root::__private::fill_async(
+                #local,
+                #instance,
+                #miss,
+                #root::__private::Lookup::into_key(#query_var),
+                [#(#observed),*],
+                #root::__private::typed_future::<#output, _>(async move #block),
+                #cacheable,
+            )
+            .await
+        }
+    } else {
+        quote! {
+            #root::__private::fill(
+                #local,
+                #instance,
+                #miss,
+                #root::__private::Lookup::into_key(#query_var),
+                &[#(#observed),*],
+                move || -> #output #block,
+                #cacheable,
+            )
+        }
+    };
+    quote! {
+        #asserts
+        let #query_var = #query;
+        let #miss = match #root::__private::lookup(#local, #instance, &#query_var) {
+            ::core::result::Result::Ok(#value) => return #value,
+            ::core::result::Result::Err(#miss) => #miss,
+        };
+        #fill
+    }
+}
+
+// Input:  fn f<T>(x: T, s: &str) -> R   (a free function)
+// Output: enum f {}
+//         impl f {
+//             fn __memo_state() -> &'static Function { static __MEMO; inventory::submit!; &__MEMO }
+//             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
+//             pub fn stats() -> Stats;  pub fn clear();
+//             pub fn get<T>(x: T, s: &str) -> Option<R>;  pub fn insert<T>(x: T, s: &str, value: R);
+//             pub fn remove<T>(x: T, s: &str) -> Option<R>;
+//         }
+fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
+    let Shape {
+        root, func, output, ..
+    } = shape;
+    let name = func.name();
+    let state_items = common::state_items(
+        root,
+        &TokenStream::new(),
+        &quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name)
+        )),
+        &quote!(::core::option::Option::None),
+        info,
+    );
+    let state = common::state_ident();
+    let local = common::thread_local_ident("LOCAL");
+    let local_type = if shape.erased {
+        quote!(#root::__private::ErasedLocal)
     } else {
         let key_types = func.params.iter().map(|p| match &p.pass {
             Pass::Owned => {
@@ -56,50 +204,168 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
                 quote!(<#referent as #root::__private::ToOwned>::Owned)
             }
         });
-        quote! {
-            #root::__private::thread_local! {
-                static #local: #root::__private::Local<(#(#key_types,)*), #output> = #root::__private::Local::new(&#state);
-            }
-        }
+        quote!(#root::__private::Local<(#(#key_types,)*), #output>)
     };
-    let asserts = bound_checks(&root, options, func);
-    let cacheable = if func.returns_result {
-        quote!(#root::__private::is_ok)
+    let local_init = if shape.erased {
+        quote!(#root::__private::ErasedLocal::new(#name::__memo_state()))
     } else {
-        quote!(#root::__private::always)
+        quote!(#root::__private::Local::new(#name::__memo_state()))
     };
-    // A method's `Self` may be any type of a generic `impl`: its name picks
-    // the instantiation's own cache and report row.
-    let self_name = if func.in_impl() {
+    let one_key = one_key(shape);
+    let vis = &func.item.vis;
+    let doc = format!("Counters and controls of [`{name}()`](fn@{name}), generated by `memo`.");
+    quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types, clippy::empty_enum)]
+        #vis enum #name {}
+        #[allow(dead_code)]
+        impl #name {
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_state() -> &'static #root::__private::Function {
+                #state_items
+                &#state
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_local() -> &'static #root::__private::LocalKey<#local_type> {
+                #root::__private::thread_local! {
+                    static #local: #local_type = #local_init;
+                }
+                &#local
+            }
+            /// A snapshot of the function's counters (of a generic function:
+            /// the sum over its instantiations, each of which also has a row
+            /// of its own in `memo::report()`).
+            #[must_use]
+            pub fn stats() -> #root::Stats {
+                #name::__memo_state().stats()
+            }
+            /// Drops every stored entry and zeroes the counters.
+            pub fn clear() {
+                #name::__memo_state().clear();
+            }
+            #one_key
+        }
+    }
+}
+
+// Input:  fn f(n: u64, s: &str) -> R        (or `key = EXPR`: the key's type, generic)
+// Output: pub fn get(n: u64, s: &str) -> Option<R>;  pub fn insert(n: u64, s: &str, value: R);
+//         pub fn remove(n: u64, s: &str) -> Option<R>
+fn one_key(shape: &Shape) -> TokenStream {
+    let Shape {
+        root,
+        func,
+        output,
+        instance,
+        options,
+        ..
+    } = shape;
+    let name = func.name();
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let mut params: Vec<GenericParam> = generics.params.iter().cloned().collect();
+    let (args, query) = if options.key.is_some() {
+        let key_type = Ident::new("__MemoKey", Span::mixed_site());
+        params.push(syn::parse_quote!(
+            #key_type: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static
+        ));
+        let key = Ident::new("key", Span::call_site());
+        (
+            vec![quote!(#key: #key_type)],
+            quote!(#root::__private::Owned(#key)),
+        )
+    } else {
+        let args = func
+            .params
+            .iter()
+            .map(|p| {
+                let (name, ty) = (&p.name, &p.ty);
+                quote!(#name: #ty)
+            })
+            .collect();
+        (args, query(shape))
+    };
+    let value = if func.params.iter().any(|p| p.name == "value") {
+        Ident::new("__memo_value", Span::call_site())
+    } else {
+        Ident::new("value", Span::call_site())
+    };
+    let generics = quote!(<#(#params),*>);
+    let local = quote!(#name::__memo_local());
+    let query_var = common::local("__memo_query");
+    quote! {
+        /// The cached value for these arguments, if there is one: runs
+        /// nothing and counts nothing.
+        #[must_use]
+        #[allow(clippy::needless_pass_by_value)]
+        pub fn get #generics (#(#args),*) -> ::core::option::Option<#output> #where_clause {
+            let #query_var = #query;
+            #root::__private::get(#local, #instance, &#query_var)
+        }
+        /// Stores `value` as the result for these arguments, as if a call had
+        /// computed it.
+        #[allow(clippy::needless_pass_by_value)]
+        pub fn insert #generics (#(#args,)* #value: #output) #where_clause {
+            let #query_var = #query;
+            #root::__private::insert(
+                #local,
+                #instance,
+                #root::__private::Lookup::into_key(#query_var),
+                #value,
+            );
+        }
+        /// Drops the entry for these arguments in every thread's view (no
+        /// thread is served it once this returns) and returns its value.
+        #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
+        pub fn remove #generics (#(#args),*) -> ::core::option::Option<#output> #where_clause {
+            let #query_var = #query;
+            #root::__private::remove(#local, #instance, &#query_var)
+        }
+    }
+}
+
+/// The function's type parameters (not its lifetimes).
+fn type_params(func: &Func) -> impl Iterator<Item = &Ident> {
+    func.item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some(&t.ident),
+            _ => None,
+        })
+}
+
+// Input:  fn f<T, U>(..)  /  fn m(&self, ..) in an impl  /  fn f(..)
+// Output: Instance { types: TypeId::of::<(T, U,)>(), self_type: "", args: type_name::<(T, U,)>() }
+//         Instance { types: TypeId::of::<()>(), self_type: type_name::<Self>(), args: "" }
+//         Instance::plain()
+fn instance(root: &TokenStream, func: &Func) -> TokenStream {
+    let types: Vec<&Ident> = type_params(func).collect();
+    if types.is_empty() && !func.in_impl() {
+        return quote!(#root::__private::Instance::plain());
+    }
+    let self_type = if func.in_impl() {
         quote!(#root::__private::type_name::<Self>())
     } else {
         quote!("")
     };
-    let miss = common::local("__memo_miss");
-    let query_var = common::local("__memo_query");
-    let value = common::local("__memo_value");
-    let block = &func.item.block;
-    site.emit(
-        func,
-        quote! {
-            #local_decl
-            #asserts
-            let #query_var = #query;
-            let #miss = match #root::__private::lookup(&#local, #self_name, &#query_var) {
-                ::core::result::Result::Ok(#value) => return #value,
-                ::core::result::Result::Err(#miss) => #miss,
-            };
-            #root::__private::fill(
-                &#local,
-                #self_name,
-                #miss,
-                #root::__private::Lookup::into_key(#query_var),
-                &[#(#observed_values),*],
-                move || -> #output #block,
-                #cacheable,
-            )
-        },
-    )
+    let args = if types.is_empty() {
+        quote!("")
+    } else {
+        quote!(#root::__private::type_name::<(#(#types,)*)>())
+    };
+    quote! {
+        #root::__private::Instance {
+            types: #root::__private::TypeId::of::<(#(#types,)*)>(),
+            self_type: #self_type,
+            args: #args,
+        }
+    }
 }
 
 struct Observed {
@@ -110,7 +376,13 @@ struct Observed {
 // Input:  fn f(rule: u32, on: bool)   (every parameter an integer or `bool`)
 // Output: types `&["u32", "bool"]`, values `[Observe::observe(&rule), Observe::observe(&on)]`
 //         for the report's observed domain; nothing for other functions.
-fn observed_domain(root: &TokenStream, options: &Options, func: &Func) -> Observed {
+fn observed_domain(shape: &Shape) -> Observed {
+    let Shape {
+        root,
+        options,
+        func,
+        ..
+    } = shape;
     let types: Option<Vec<&str>> = func.params.iter().map(|p| small_integer(&p.ty)).collect();
     match types {
         Some(types) if !types.is_empty() && options.key.is_none() && func.receiver.is_none() => {
@@ -135,7 +407,13 @@ fn observed_domain(root: &TokenStream, options: &Options, func: &Func) -> Observ
 
 // Input:  &self, n: u64, s: &str          (or `key = EXPR`)
 // Output: (self, &n, s,)                   (or `Owned(EXPR)`)
-fn query(root: &TokenStream, options: &Options, func: &Func) -> TokenStream {
+fn query(shape: &Shape) -> TokenStream {
+    let Shape {
+        root,
+        options,
+        func,
+        ..
+    } = shape;
     if let Some(key) = &options.key {
         return quote_spanned!(key.span()=> #root::__private::Owned(#key));
     }
@@ -159,7 +437,13 @@ fn query(root: &TokenStream, options: &Options, func: &Func) -> TokenStream {
 // Input:  n: Foo, s: &Bar -> R
 // Output: assert_key::<Foo>(); assert_key::<Bar>(); assert_value::<R>();
 //         each spanned at the type, so "`Foo: Hash` is not satisfied" points there.
-fn bound_checks(root: &TokenStream, options: &Options, func: &Func) -> TokenStream {
+fn bound_checks(shape: &Shape) -> TokenStream {
+    let Shape {
+        root,
+        options,
+        func,
+        ..
+    } = shape;
     let mut checks = TokenStream::new();
     if options.key.is_none() {
         for param in &func.params {
@@ -174,4 +458,25 @@ fn bound_checks(root: &TokenStream, options: &Options, func: &Func) -> TokenStre
         checks.extend(quote_spanned!(output.span()=> #root::__private::assert_value::<#output>();));
     }
     checks
+}
+
+/// A key is stored past the call, so it cannot borrow: a parameter type with
+/// a lifetime (past a borrowed parameter's own `&`, whose referent is copied
+/// into an owned key) is rejected, unless `key = EXPR` leaves it out.
+fn check_key_lifetimes(options: &Options, func: &Func, errors: &mut Errors) {
+    if options.key.is_some() {
+        return;
+    }
+    for param in &func.params {
+        if let Some(lifetime) = borrowed_lifetime(&param.ty) {
+            errors.at(
+                &lifetime,
+                format_args!(
+                    "`#[memoize]` stores its keys past the call, so a key cannot borrow for `{lifetime}`; \
+                     take an owned type (e.g. `String` for `Cow<'_, str>`), or leave `{}` out with `key = ...`",
+                    param.name
+                ),
+            );
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub(crate) fn run(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStre
     };
     let func = Func::read(attr, func, &mut errors);
     let expanded = match attr {
-        Attr::Memoize => memoize::expand(&options, &func),
+        Attr::Memoize => memoize::expand(&options, &func, &mut errors),
         Attr::Counted => counted::expand(&options, &func),
         Attr::Precompute => precompute::expand(&options, &func, &mut errors),
     };

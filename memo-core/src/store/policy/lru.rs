@@ -145,7 +145,6 @@ impl<K: Eq, V> Lru<K, V> {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,

@@ -122,7 +122,6 @@ impl<K: Eq, V> Policy<K, V> {
     /// serves it again. S3-FIFO still holds a copy until it reaches the front
     /// of its queue (it then goes to a later `insert`'s `out`): so a removed
     /// value may be dropped later than `remove` returns.
-    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,

@@ -149,7 +149,6 @@ impl<K: Eq, V> S3Fifo<K, V> {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn remove(
         &mut self,
         hash: u64,
