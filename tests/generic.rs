@@ -150,7 +150,7 @@ fn capacity_per_instantiation() {
 static LOCAL_RUNS: AtomicU64 = AtomicU64::new(0);
 
 #[memoize(thread_local)]
-fn local<T: Clone + Eq + Hash + 'static>(x: T) -> T {
+fn local<T: Clone + Eq + Hash + Send + Sync + 'static>(x: T) -> T {
     LOCAL_RUNS.fetch_add(1, SeqCst);
     x
 }

@@ -102,7 +102,7 @@ fn strict_crate_uses_issue_9_features() {
     assert_eq!(byte_len("abc"), 3);
     assert_eq!(byte_len::get("abc"), Some(3));
     assert_eq!(keyed(1, 2), 1);
-    assert_eq!(keyed::remove(1), Some(1));
+    assert_eq!(keyed::remove(1_u32), Some(1));
     assert_eq!(ident(1_u8), 1);
     assert_eq!(ident::get(1_u8), Some(1));
     assert_eq!(swap(1_u8, 'c'), ('c', 1));

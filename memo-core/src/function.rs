@@ -315,8 +315,10 @@ impl Function {
             // Each `Function` belongs to one key and value type: methods of
             // generic impls get one per instantiation (`instance`).
             None => panic!(
-                "memo: `{}` was called with two key or value types",
-                self.name()
+                "memo: `{}` was called with two key or value types (now `{}`); with `key = EXPR`, \
+                 `get`, `insert` and `remove` take a key of the expression's exact type (`7u32`, not `7`)",
+                self.name(),
+                std::any::type_name::<T>()
             ),
         }
     }

@@ -124,8 +124,13 @@ impl<K, V> Log<K, V> {
     pub(crate) fn remove(&self, hash: u64) -> Vec<Batch<K, V>> {
         let mut inner = lock(&self.inner);
         let upto = inner.batches.len();
-        let held: Vec<Batch<K, V>> = inner
-            .batches
+        // Batches before an earlier removal of this hash hold it no longer.
+        let hidden = inner
+            .removed
+            .iter()
+            .find(|&&(h, _)| h == hash)
+            .map_or(0, |&(_, upto)| upto);
+        let held: Vec<Batch<K, V>> = inner.batches[hidden.min(upto)..]
             .iter()
             .filter(|(_, entries)| entries.iter().any(|e| e.hash == hash))
             .cloned()

@@ -266,12 +266,20 @@ fn one_key(shape: &Shape) -> TokenStream {
     let generics = &func.item.sig.generics;
     let where_clause = &generics.where_clause;
     let mut params: Vec<GenericParam> = generics.params.iter().cloned().collect();
-    let (args, query) = if options.key.is_some() {
-        let key_type = Ident::new("__MemoKey", Span::mixed_site());
-        params.push(syn::parse_quote!(
-            #key_type: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static
-        ));
+    let (args, query) = if let Some(expr) = &options.key {
+        // A key made of parameters has their types; any other expression's
+        // type cannot be named, so the companion takes any key type.
+        let key_type = match key_type(expr, func) {
+            Some(ty) => ty,
+            None => {
+                let ident = Ident::new("__MemoKey", Span::mixed_site());
+                params.push(syn::parse_quote!(
+                    #ident: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                        + ::core::marker::Send + ::core::marker::Sync + 'static
+                ));
+                quote!(#ident)
+            }
+        };
         let key = Ident::new("key", Span::call_site());
         (
             vec![quote!(#key: #key_type)],
@@ -324,6 +332,33 @@ fn one_key(shape: &Shape) -> TokenStream {
             let #query_var = #query;
             #root::__private::remove(#local, #instance, &#query_var)
         }
+    }
+}
+
+/// The type of a `key` expression made of owned parameters (`id`, `(a, b)`).
+fn key_type(expr: &syn::Expr, func: &Func) -> Option<TokenStream> {
+    match expr {
+        syn::Expr::Paren(inner) => key_type(&inner.expr, func),
+        syn::Expr::Tuple(tuple) => {
+            let types = tuple
+                .elems
+                .iter()
+                .map(|e| key_type(e, func))
+                .collect::<Option<Vec<_>>>()?;
+            Some(quote!((#(#types,)*)))
+        }
+        syn::Expr::Path(path) if path.qself.is_none() => {
+            let ident = path.path.get_ident()?;
+            let param = func.params.iter().find(|p| p.name == *ident)?;
+            match param.pass {
+                Pass::Owned => {
+                    let ty = &param.ty;
+                    Some(quote!(#ty))
+                }
+                Pass::Borrowed(_) => None,
+            }
+        }
+        _ => None,
     }
 }
 

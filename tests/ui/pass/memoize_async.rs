@@ -109,7 +109,7 @@ fn main() {
     let future = borrowed(&text, b"c");
     assert_send(&future);
     assert_eq!(block_on(future), 3);
-    assert_eq!(block_on(borrowed("ab", &[0_u8][..])), 3);
+    assert_eq!(block_on(borrowed("ab", &[b'c'][..])), 3);
     assert_eq!(borrowed::stats().hits, 1);
 
     assert!(block_on(fallible("x")).is_err());

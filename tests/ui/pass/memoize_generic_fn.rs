@@ -32,7 +32,7 @@ fn bounded<T: Clone + Eq + Hash + Send + Sync + 'static>(x: T) -> usize {
 }
 
 #[memoize(thread_local)]
-fn local<T: Clone + Eq + Hash + 'static>(x: T) -> T {
+fn local<T: Clone + Eq + Hash + Send + Sync + 'static>(x: T) -> T {
     x
 }
 

@@ -98,7 +98,7 @@ fn main() {
     assert_eq!(everything::stats().hits, 2);
 
     assert_eq!(borrowed("ab", b"c"), 3);
-    assert_eq!(borrowed(&String::from("ab"), &[0_u8][..]), 3);
+    assert_eq!(borrowed(&String::from("ab"), &[b'c'][..]), 3);
     assert_eq!(borrowed::stats().hits, 1);
     assert!(fallible("x").is_err());
     assert_eq!(fallible("12"), Ok(12));
