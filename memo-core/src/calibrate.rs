@@ -30,7 +30,7 @@ fn filled() -> Map<Key, bool> {
             hash: hash(&hasher, &key),
             key,
             value: k % 3 == 0,
-            expires: Expiry::NEVER,
+            expires: Expiry::default(),
         });
     }
     map
@@ -70,14 +70,14 @@ fn measure(mode: Mode) -> Duration {
             let mut replica = Replica::new(1024);
             for k in 0..KEYS {
                 let (hash, key) = probe(k);
-                let node = std::sync::Arc::new(Node::new(hash, key, k % 3 == 0, None));
+                let node = std::sync::Arc::new(Node::new(hash, key, k % 3 == 0, Expiry::default()));
                 shared.insert(std::sync::Arc::clone(&node), 0);
                 drop(replica.insert(node));
             }
             time(|k| {
                 let (hash, key) = probe(k);
                 replica
-                    .get(&shared, hash, &(&key.0, &key.1))
+                    .get(&shared, hash, &(&key.0, &key.1), None)
                     .copied()
                     .unwrap_or(false)
             })

@@ -54,6 +54,10 @@ pub(crate) struct Slot {
     hits: AtomicU64,
     /// Hits that waited for another caller's run of the key (`single_flight`).
     waited: AtomicU64,
+    /// Runs of the body that returned `Err`.
+    errors: AtomicU64,
+    /// Of those, the ones answered with an expired value (`stale_on_error`).
+    stale: AtomicU64,
     misses: AtomicU64,
     evictions: AtomicU64,
     /// Entries in this thread's own cache (`thread_local` caches only).
@@ -73,6 +77,8 @@ impl Slot {
         Slot {
             hits: AtomicU64::new(0),
             waited: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            stale: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             entries: AtomicUsize::new(0),
@@ -98,6 +104,8 @@ fn bump(counter: &AtomicU64, by: u64) {
 pub(crate) struct Totals {
     pub(crate) hits: u64,
     pub(crate) waited: u64,
+    pub(crate) errors: u64,
+    pub(crate) stale: u64,
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
     /// Time spent in timed executions of the body.
@@ -113,6 +121,8 @@ impl Totals {
         Totals {
             hits: slot.hits.load(Relaxed),
             waited: slot.waited.load(Relaxed),
+            errors: slot.errors.load(Relaxed),
+            stale: slot.stale.load(Relaxed),
             misses: slot.misses.load(Relaxed),
             evictions: slot.evictions.load(Relaxed),
             body_nanos: slot.body_nanos.load(Relaxed),
@@ -124,6 +134,8 @@ impl Totals {
     fn add(&mut self, now: Totals, base: Totals) {
         self.hits += now.hits.wrapping_sub(base.hits);
         self.waited += now.waited.wrapping_sub(base.waited);
+        self.errors += now.errors.wrapping_sub(base.errors);
+        self.stale += now.stale.wrapping_sub(base.stale);
         self.misses += now.misses.wrapping_sub(base.misses);
         self.evictions += now.evictions.wrapping_sub(base.evictions);
         self.body_nanos += now.body_nanos.wrapping_sub(base.body_nanos);
@@ -266,6 +278,25 @@ impl LocalCounts {
     pub(crate) fn waited(&self) {
         bump(&self.slot.hits, 1);
         bump(&self.slot.waited, 1);
+    }
+
+    /// Counts a run of the body that returned `Err`.
+    pub(crate) fn failed(&self) {
+        bump(&self.slot.errors, 1);
+    }
+
+    /// Counts an `Err` answered with a stale value (`stale_on_error`).
+    pub(crate) fn served_stale(&self) {
+        bump(&self.slot.stale, 1);
+    }
+
+    /// This thread's `(hits, waited, misses)`, for `f::traced`.
+    pub(crate) fn snapshot(&self) -> (u64, u64, u64) {
+        (
+            self.slot.hits.load(Relaxed),
+            self.slot.waited.load(Relaxed),
+            self.slot.misses.load(Relaxed),
+        )
     }
 
     /// Counts a call that ran the body; `true` for the runs to time: the

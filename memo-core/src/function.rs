@@ -35,6 +35,12 @@ pub struct Info {
     pub thread_local: bool,
     /// `single_flight` (on by default for `async fn`).
     pub single_flight: bool,
+    /// `refresh`: a hit restarts the entry's `ttl`.
+    pub refresh: bool,
+    /// `stale_on_error`: an `Err` recomputing an expired entry serves the stale `Ok`.
+    pub stale_on_error: bool,
+    /// `ttl_of = EXPR`: each entry has an expiry of its own.
+    pub ttl_of: bool,
     /// A generic function: one `Function` per instantiation, named
     /// `path::f::<T>`; this one only sums them.
     pub generic: bool,
@@ -60,6 +66,9 @@ impl Info {
             ttl: None,
             thread_local: false,
             single_flight: false,
+            refresh: false,
+            stale_on_error: false,
+            ttl_of: false,
             generic: false,
             entries: 0,
             params: &[],
@@ -295,7 +304,7 @@ impl Function {
             Mode::ThreadLocal
         } else if self.info.capacity.is_some() {
             Mode::Bounded
-        } else if self.info.ttl.is_none() {
+        } else if self.info.ttl.is_none() && !self.info.ttl_of {
             Mode::Replicated
         } else {
             Mode::Locked
@@ -453,6 +462,8 @@ impl Function {
             calls: totals.hits + totals.misses,
             hits: totals.hits,
             waited: totals.waited,
+            errors: totals.errors,
+            stale: totals.stale,
             misses: totals.misses,
             entries,
             evictions: totals.evictions,

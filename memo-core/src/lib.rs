@@ -24,6 +24,7 @@ mod table;
 mod touched;
 
 pub use advice::{thresholds, Advice};
+pub use memoize::Source;
 pub use report::{report, report_on_exit, Report, ReportOnExit};
 pub use stats::{Kind, Stats};
 
@@ -37,8 +38,8 @@ pub mod __private {
     pub use crate::function::{Function, Info, Instance};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{
-        always, fill, fill_async, get, insert, is_ok, lookup, remove, typed_future, ErasedLocal,
-        Local, LocalSlot, Miss,
+        always, fill, fill_async, get, identity, insert, lookup, remove, traced, typed_future,
+        Computed, ErasedLocal, Local, LocalSlot, Miss, Rules,
     };
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;

@@ -29,7 +29,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::counters::LocalCounts;
 use crate::flight::Claim;
@@ -96,6 +96,8 @@ pub struct Local<K: 'static, V: 'static> {
     depth: Cell<u32>,
     /// Whether this thread holds the shared store's lock (`Locked`).
     busy: Cell<bool>,
+    /// `refresh`: the `ttl` a hit restarts.
+    refresh: Option<Duration>,
     /// Replicated: entries computed here and not yet published.
     pending: RefCell<Vec<Entry<K, V>>>,
     /// Replicated: how many of the log's batches this thread has imported.
@@ -162,6 +164,7 @@ where
             reimport_own: Cell::new(false),
             depth: Cell::new(0),
             busy: Cell::new(false),
+            refresh: function.info().ttl.filter(|_| function.info().refresh),
             pending: RefCell::new(Vec::new()),
             cursor: Cell::new(0),
             seen: RefCell::new(Seen::default()),
@@ -309,7 +312,10 @@ where
             return Err(Miss::busy(hash));
         };
         let found = match &*entries {
-            Entries::Map(map) => map.get(hash, query).cloned(),
+            Entries::Map(map) => map
+                .entry(hash, query)
+                .and_then(|e| e.hit(self.refresh))
+                .cloned(),
             _ => {
                 drop(entries);
                 return self.lookup_other(hash, query);
@@ -328,7 +334,10 @@ where
     fn lookup_other<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
         if let Ok(entries) = self.entries.try_borrow() {
             if let Entries::Replica(replica) = &*entries {
-                if let Some(value) = replica.get(self.bounded(), hash, query).cloned() {
+                if let Some(value) = replica
+                    .get(self.bounded(), hash, query, self.refresh)
+                    .cloned()
+                {
                     drop(entries);
                     return Ok(value);
                 }
@@ -351,7 +360,7 @@ where
                 match &mut *entries {
                     Entries::Policy(policy) => policy
                         .get(hash, |k| query.matches(k))
-                        .filter(|node| node.is_fresh())
+                        .filter(|node| node.hit(self.refresh))
                         .map(|node| node.value.clone()),
                     _ => None,
                 }
@@ -375,7 +384,9 @@ where
                 };
                 let shared = self.bounded();
                 replica.flush(shared);
-                let node = shared.get(hash, query).filter(|node| node.is_fresh());
+                let node = shared
+                    .get(hash, query)
+                    .filter(|node| node.hit(self.refresh));
                 match node {
                     Some(node) => {
                         let dropped = replica.insert(Arc::clone(&node));
@@ -393,7 +404,10 @@ where
                 if self.busy.replace(true) {
                     return Err(Miss::busy(hash));
                 }
-                let found = lock(self.locked()).get(hash, query).cloned();
+                let found = lock(self.locked())
+                    .entry(hash, query)
+                    .and_then(|e| e.hit(self.refresh))
+                    .cloned();
                 self.busy.set(false);
                 found
             }
@@ -426,7 +440,7 @@ where
                 hash: e.hash,
                 key: e.key.clone(),
                 value: e.value.clone(),
-                expires: e.expires,
+                expires: e.expires.clone(),
             })
             .collect();
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
@@ -445,14 +459,14 @@ where
         true
     }
 
-    fn fill(
+    fn fill<R>(
         &self,
         miss: &Miss,
         key: K,
         observed: &[i128],
-        body: impl FnOnce() -> V,
-        cacheable: impl FnOnce(&V) -> bool,
-    ) -> V {
+        body: impl FnOnce() -> R,
+        rules: Rules<V, R>,
+    ) -> R {
         let mut lead = None;
         if self.function.info().single_flight && miss.cache && self.mode != Mode::ThreadLocal {
             loop {
@@ -468,7 +482,7 @@ where
                         }
                         if let Ok(value) = self.find(&ByKey(&key)) {
                             self.counts.waited();
-                            return value;
+                            return (rules.wrap)(value);
                         }
                     }
                 }
@@ -477,15 +491,15 @@ where
         let (generation, timed) = self.begin(miss.hash, observed);
         let outer = Depth::enter(self);
         let start = timed.then(Instant::now);
-        let value = body();
+        let result = body();
         if let Some(start) = start {
             self.counts.timed(start);
         }
         drop(outer);
         // A waiter looks the key up as soon as the flight lands: publish first.
-        self.finish(miss, key, &value, generation, cacheable, lead.is_some());
+        let out = self.finish(miss, key, result, generation, rules, lead.is_some());
         drop(lead);
-        value
+        out
     }
 
     /// Counts a miss that runs the body and records its arguments for the
@@ -497,25 +511,94 @@ where
         (self.generation.get(), timed)
     }
 
-    /// Stores a computed value if it may be cached and no `clear()` ran since
-    /// `generation`; publishes what this thread computed when its outermost
-    /// call returns, or at once (`now`).
-    fn finish(
+    /// Stores what the body computed, if `rules` keep it and no `clear()` ran
+    /// since `generation`; serves a stale value for a failed run with
+    /// `stale_on_error`. Publishes what this thread computed when its
+    /// outermost call returns, or at once (`now`).
+    fn finish<R>(
         &self,
         miss: &Miss,
         key: K,
-        value: &V,
+        result: R,
         generation: u64,
-        cacheable: impl FnOnce(&V) -> bool,
+        rules: Rules<V, R>,
         now: bool,
-    ) {
+    ) -> R {
         let current = self.function.generation.load(Ordering::Acquire) == generation
-            && self.generation.get() == generation;
-        if miss.cache && current && cacheable(value) {
-            self.store(miss.hash, key, value);
-        }
+            && self.generation.get() == generation
+            && miss.cache;
+        let info = self.function.info();
+        let out = match (rules.split)(result) {
+            Computed::Keep(value) => {
+                if current {
+                    let ttl = rules.ttl_of.map_or(info.ttl, |ttl_of| ttl_of(&value));
+                    self.store(miss.hash, key, &value, ttl);
+                }
+                (rules.wrap)(value)
+            }
+            Computed::Skip(result) => result,
+            Computed::Failed(result) => {
+                self.counts.failed();
+                match self.stale(miss.hash, &key).filter(|_| info.stale_on_error) {
+                    Some(stale) => {
+                        self.counts.served_stale();
+                        if current {
+                            let ttl = rules.ttl_of.map_or(info.ttl, |ttl_of| ttl_of(&stale));
+                            self.store(miss.hash, key, &stale, ttl);
+                        }
+                        (rules.wrap)(stale)
+                    }
+                    None => result,
+                }
+            }
+        };
         if now || self.depth.get() == 0 {
             self.publish();
+        }
+        out
+    }
+
+    /// The value stored for `key`, expired or not (`stale_on_error`).
+    fn stale(&self, hash: u64, key: &K) -> Option<V> {
+        let query = ByKey(key);
+        match self.mode {
+            Mode::ThreadLocal => match &*self.entries.try_borrow().ok()? {
+                Entries::Map(map) => map.entry(hash, &query).map(|e| e.value.clone()),
+                Entries::Policy(policy) => policy
+                    .find(hash, |k| k == key)
+                    .map(|node| node.value.clone()),
+                _ => None,
+            },
+            Mode::Bounded => self
+                .bounded()
+                .get(hash, &query)
+                .map(|node| node.value.clone()),
+            Mode::Locked => {
+                if self.busy.replace(true) {
+                    return None;
+                }
+                let found = lock(self.locked())
+                    .entry(hash, &query)
+                    .map(|e| e.value.clone());
+                self.busy.set(false);
+                found
+            }
+            Mode::Replicated => None,
+        }
+    }
+
+    /// Which path served the call that moved this thread's counters from
+    /// `before`: the body, a wait on another caller, or the cache.
+    fn source_since(&self, before: (u64, u64, u64)) -> Source {
+        let (hits, waited, misses) = self.counts.snapshot();
+        if misses != before.2 {
+            Source::Body
+        } else if waited != before.1 {
+            Source::Wait
+        } else if hits != before.0 {
+            Source::Cache
+        } else {
+            Source::Body
         }
     }
 
@@ -528,7 +611,7 @@ where
     fn prime(&self, key: K, value: &V) {
         self.sync();
         let hash = hash(&self.hasher, &ByKey(&key));
-        self.store(hash, key, value);
+        self.store(hash, key, value, self.function.info().ttl);
         if self.depth.get() == 0 {
             self.publish();
         }
@@ -616,8 +699,7 @@ where
     /// Keeps a computed value. Every clone of user values happens before the
     /// entries are borrowed or a lock taken; what an insert displaces is
     /// dropped after.
-    fn store(&self, hash: u64, key: K, value: &V) {
-        let ttl = self.function.info().ttl;
+    fn store(&self, hash: u64, key: K, value: &V, ttl: Option<Duration>) {
         match self.mode {
             Mode::Replicated => {
                 let expires = Expiry::after(ttl);
@@ -625,7 +707,7 @@ where
                     hash,
                     key: key.clone(),
                     value: value.clone(),
-                    expires,
+                    expires: expires.clone(),
                 };
                 let entry = Entry {
                     hash,
@@ -669,7 +751,7 @@ where
                     }
                     Entries::Policy(policy) => {
                         let mut out = Vec::new();
-                        let node = Node::new(hash, key, value, deadline(ttl));
+                        let node = Node::new(hash, key, value, Expiry::after(ttl));
                         let evicted = policy.insert(Arc::new(node), &mut out);
                         (evicted, policy.len(), (Vec::new(), out))
                     }
@@ -681,7 +763,7 @@ where
                 drop(dropped);
             }
             Mode::Bounded => {
-                let node = Arc::new(Node::new(hash, key, value.clone(), deadline(ttl)));
+                let node = Arc::new(Node::new(hash, key, value.clone(), Expiry::after(ttl)));
                 let evicted = self
                     .bounded()
                     .insert(Arc::clone(&node), self.generation.get());
@@ -771,11 +853,6 @@ where
             }
         }
     }
-}
-
-/// When a bounded entry stored now expires.
-fn deadline(ttl: Option<std::time::Duration>) -> Option<Instant> {
-    ttl.map(|ttl| Instant::now() + ttl)
 }
 
 /// What this thread's misses saw since the report last took it: per integer
@@ -965,15 +1042,15 @@ where
 /// `observed` holds the integer arguments, for the report's observed domain.
 /// Out of line, so that the caller's hit path keeps few registers to save.
 #[inline(never)]
-pub fn fill<K, V, S>(
+pub fn fill<K, V, R, S>(
     local: &'static S,
     instance: Instance,
     miss: Miss,
     key: K,
     observed: &[i128],
-    body: impl FnOnce() -> V,
-    cacheable: impl FnOnce(&V) -> bool,
-) -> V
+    body: impl FnOnce() -> R,
+    rules: Rules<V, R>,
+) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -986,7 +1063,7 @@ where
             let (Some(key), Some(body)) = (key.take(), body.take()) else {
                 return None;
             };
-            Some(local.fill(&miss, key, observed, body, cacheable))
+            Some(local.fill(&miss, key, observed, body, rules))
         });
         if let Some(Some(value)) = done {
             return value;
@@ -1003,15 +1080,15 @@ where
 /// With `single_flight` (the default for `async fn`), a caller that finds the
 /// key being computed awaits that flight; if the leader's future is dropped
 /// before it finishes, the flight lands empty and a waiter takes over.
-pub async fn fill_async<K, V, S, const N: usize>(
+pub async fn fill_async<K, V, R, S, const N: usize>(
     local: &'static S,
     instance: Instance,
     miss: Miss,
     key: K,
     observed: [i128; N],
-    body: impl Future<Output = V>,
-    cacheable: fn(&V) -> bool,
-) -> V
+    body: impl Future<Output = R>,
+    rules: Rules<V, R>,
+) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -1040,7 +1117,7 @@ where
                         found
                     });
                     match found {
-                        Some(Some(value)) => return value,
+                        Some(Some(value)) => return (rules.wrap)(value),
                         Some(None) => {}
                         None => return body.await,
                     }
@@ -1054,16 +1131,24 @@ where
         return body.await;
     };
     let start = timed.then(Instant::now);
-    let value = body.await;
-    local.try_local(instance, |local| {
+    let result = body.await;
+    let mut result = Some(result);
+    let mut key = Some(key);
+    let out = local.try_local(instance, |local| {
         if let Some(start) = start {
             local.counts.timed(start);
         }
         local.sync();
-        local.finish(&miss, key, &value, generation, cacheable, true);
+        let (Some(key), Some(result)) = (key.take(), result.take()) else {
+            return None;
+        };
+        Some(local.finish(&miss, key, result, generation, rules, true))
     });
     drop(lead);
-    value
+    match (out.flatten(), result) {
+        (Some(out), _) | (None, Some(out)) => out,
+        (None, None) => unreachable_part(),
+    }
 }
 
 /// Pins an `async` block's output type to the function's return type, so
@@ -1110,14 +1195,106 @@ where
         .flatten()
 }
 
-/// `cacheable` for every return type but `Result`.
+/// `f::traced`: runs `call` (a call of the function with these arguments)
+/// and tells where its value came from, from this thread's counters: no
+/// cost on any other call.
+pub fn traced<K, V, S, R>(
+    local: &'static S,
+    instance: Instance,
+    call: impl FnOnce() -> R,
+) -> (R, Source)
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    let before = local.try_local(instance, |local| local.counts.snapshot());
+    let out = call();
+    let source = before
+        .and_then(|before| local.try_local(instance, |local| local.source_since(before)))
+        .unwrap_or(Source::Body);
+    (out, source)
+}
+
+/// Where a call's value came from (`f::traced`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// The in-process cache: a hit.
+    Cache,
+    /// Another caller's run of the same key, waited for (`single_flight`).
+    Wait,
+    /// The body ran.
+    Body,
+}
+
+/// What a run of the body gave, for the cache: a value to store, a result
+/// to return without storing (`cache_if` said no), or a failure (`Err`).
+pub enum Computed<V, R> {
+    /// Store this value, and return it (`Rules::wrap`).
+    Keep(V),
+    /// Return this, store nothing.
+    Skip(R),
+    /// Return this, store nothing; `stale_on_error` may serve a stale value
+    /// instead.
+    Failed(R),
+}
+
+impl<V> Computed<V, V> {
+    /// A function whose every value may be stored, if `keep` says so.
+    #[inline]
+    pub fn value(value: V, keep: impl FnOnce(&V) -> bool) -> Self {
+        if keep(&value) {
+            Computed::Keep(value)
+        } else {
+            Computed::Skip(value)
+        }
+    }
+}
+
+impl<T, E> Computed<T, Result<T, E>> {
+    /// A `Result`: `Ok` values are stored if `keep` says so; an `Err` is
+    /// returned, never stored or cloned.
+    #[inline]
+    pub fn result(result: Result<T, E>, keep: impl FnOnce(&T) -> bool) -> Self {
+        match result {
+            Ok(value) if keep(&value) => Computed::Keep(value),
+            Ok(value) => Computed::Skip(Ok(value)),
+            Err(error) => Computed::Failed(Err(error)),
+        }
+    }
+}
+
+/// How a function's results go in and out of its cache: `split` a result
+/// into what to store, `wrap` a stored value back into a result, and the
+/// entry's own expiry (`ttl_of`).
+pub struct Rules<V, R> {
+    /// `Computed::value` or `Computed::result`, with `cache_if`.
+    pub split: fn(R) -> Computed<V, R>,
+    /// The identity, or `Ok`.
+    pub wrap: fn(V) -> R,
+    /// `ttl_of = EXPR`: the entry's own time to live (`None`: no expiry).
+    pub ttl_of: Option<fn(&V) -> Option<Duration>>,
+}
+
+impl<V, R> Clone for Rules<V, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V, R> Copy for Rules<V, R> {}
+
+/// `cache_if` when none is given: keep every value.
 #[must_use]
+#[inline(always)]
 pub fn always<V>(_: &V) -> bool {
     true
 }
 
-/// `cacheable` for `Result`: `Err` is returned, not cached.
+/// `wrap` for a function that returns the stored value itself.
 #[must_use]
-pub fn is_ok<T, E>(value: &Result<T, E>) -> bool {
-    value.is_ok()
+#[inline(always)]
+pub fn identity<V>(value: V) -> V {
+    value
 }

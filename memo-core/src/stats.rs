@@ -44,6 +44,11 @@ pub struct Stats {
     /// Of the hits, the calls that waited for another caller's run of the
     /// same key (`single_flight`) and returned its value.
     pub waited: u64,
+    /// Runs of the body that returned `Err` (never cached).
+    pub errors: u64,
+    /// Of those, the calls answered with the expired `Ok` value instead
+    /// (`stale_on_error`).
+    pub stale: u64,
     /// Executions of the body through this call path.
     pub misses: u64,
     /// Entries held now: cached results, or the table length for `#[precompute]`.
@@ -87,6 +92,8 @@ impl Stats {
         self.calls += other.calls;
         self.hits += other.hits;
         self.waited += other.waited;
+        self.errors += other.errors;
+        self.stale += other.stale;
         self.misses += other.misses;
         self.entries += other.entries;
         self.evictions += other.evictions;

@@ -9,3 +9,7 @@ syn::custom_keyword!(strict);
 syn::custom_keyword!(max_entries);
 syn::custom_keyword!(policy);
 syn::custom_keyword!(single_flight);
+syn::custom_keyword!(cache_if);
+syn::custom_keyword!(refresh);
+syn::custom_keyword!(stale_on_error);
+syn::custom_keyword!(ttl_of);

@@ -34,6 +34,9 @@ pub(crate) struct Func {
     pub(crate) output: Option<Type>,
     /// Whether the return type's last path segment is `Result`.
     pub(crate) returns_result: bool,
+    /// For a `Result<T, ..>` return type (`io::Result<T>` too), `T`: what
+    /// the cache stores. An `Err` is never stored, so `E` need not be `Clone`.
+    pub(crate) ok_type: Option<Type>,
 }
 
 impl Func {
@@ -151,14 +154,14 @@ impl Func {
                 Some(_) => {}
             }
         }
-        let returns_result = matches!(&output, Some(Type::Path(p))
-            if p.path.segments.last().is_some_and(|s| s.ident == "Result"));
+        let ok_type = output.as_ref().and_then(ok_type);
         Func {
             item,
             receiver,
             params,
             output,
-            returns_result,
+            returns_result: ok_type.is_some(),
+            ok_type,
         }
     }
 }
@@ -220,6 +223,25 @@ pub(crate) fn borrowed_lifetime(ty: &Type) -> Option<syn::Lifetime> {
         other => other,
     };
     walk(quote::ToTokens::to_token_stream(owned))
+}
+
+/// `T` of a return type whose last path segment is `Result<T, ..>`: a
+/// `Result` is recognised by its name, so `io::Result<T>` and
+/// `anyhow::Result<T>` are, and an alias of another name
+/// (`type Res<T> = Result<T, E>`) is a value like any other.
+fn ok_type(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
 }
 
 /// Rejects parameter types that cannot be cache keys.

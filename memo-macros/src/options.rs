@@ -33,7 +33,7 @@ impl Attr {
     fn accepts(self) -> &'static str {
         match self {
             Attr::Memoize => {
-                "`capacity = N`, `policy = lru`, `thread_local`, `single_flight`, `ttl = \"500ms\"`, `key = EXPR` and `crate = path`"
+                "`capacity = N`, `policy = lru`, `thread_local`, `single_flight`, `ttl = \"500ms\"`, `refresh`, `ttl_of = EXPR`, `key = EXPR`, `cache_if = EXPR`, `stale_on_error` and `crate = path`"
             }
             Attr::Precompute => {
                 "`domain = (a..b, ...)`, `strict`, `max_entries = N` and `crate = path`"
@@ -56,6 +56,14 @@ pub(crate) struct Options {
     /// In milliseconds.
     pub(crate) ttl: Option<u64>,
     pub(crate) key: Option<Expr>,
+    /// `cache_if = EXPR`: a predicate over the value to store.
+    pub(crate) cache_if: Option<Expr>,
+    /// `refresh`, where it was written.
+    pub(crate) refresh: Option<Span>,
+    /// `stale_on_error`, where it was written.
+    pub(crate) stale_on_error: Option<Span>,
+    /// `ttl_of = EXPR`: an entry's own time to live.
+    pub(crate) ttl_of: Option<Expr>,
     pub(crate) domain: Option<Expr>,
     pub(crate) strict: bool,
     pub(crate) max_entries: Option<u64>,
@@ -90,8 +98,12 @@ struct Raw {
     policy: Once<Span>,
     thread_local: Once<Span>,
     single_flight: Once<(bool, Span)>,
-    ttl: Once<u64>,
+    ttl: Once<(u64, Span)>,
     key: Once<Expr>,
+    cache_if: Once<Expr>,
+    refresh: Once<Span>,
+    stale_on_error: Once<Span>,
+    ttl_of: Once<Expr>,
     domain: Once<Expr>,
     strict: Once<()>,
     max_entries: Once<u64>,
@@ -107,6 +119,10 @@ impl Raw {
             single_flight: Once::new("single_flight"),
             ttl: Once::new("ttl"),
             key: Once::new("key"),
+            cache_if: Once::new("cache_if"),
+            refresh: Once::new("refresh"),
+            stale_on_error: Once::new("stale_on_error"),
+            ttl_of: Once::new("ttl_of"),
             domain: Once::new("domain"),
             strict: Once::new("strict"),
             max_entries: Once::new("max_entries"),
@@ -120,8 +136,12 @@ impl Raw {
             lru: self.policy.value.is_some(),
             thread_local: self.thread_local.value.is_some(),
             single_flight: self.single_flight.value,
-            ttl: self.ttl.value,
+            ttl: self.ttl.value.map(|(ms, _)| ms),
             key: self.key.value,
+            cache_if: self.cache_if.value,
+            refresh: self.refresh.value,
+            stale_on_error: self.stale_on_error.value,
+            ttl_of: self.ttl_of.value,
             domain: self.domain.value,
             strict: self.strict.value.is_some(),
             max_entries: self.max_entries.value,
@@ -154,6 +174,25 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
             at,
             "`single_flight` makes callers on other threads wait for one run of the body, \
              and a `thread_local` cache is never shared between threads; remove one of them",
+        );
+    }
+    let ttl = raw.ttl.value.map(|(_, at)| at);
+    if let (Some(at), None) = (raw.refresh.value, ttl) {
+        errors.at_span(
+            at,
+            "`refresh` restarts an entry's `ttl` on each hit; add `ttl = \"...\"`, or remove `refresh`",
+        );
+    }
+    if let (Some(at), None, None) = (raw.stale_on_error.value, ttl, &raw.ttl_of.value) {
+        errors.at_span(
+            at,
+            "`stale_on_error` serves an expired value when recomputing it fails; add `ttl = \"...\"`, or remove `stale_on_error`",
+        );
+    }
+    if let (Some(expr), Some(_)) = (&raw.ttl_of.value, ttl) {
+        errors.at(
+            expr,
+            "`ttl_of` gives each entry its own expiry and `ttl` one for all; keep one of them",
         );
     }
     if let (Some(at), None) = (raw.policy.value, raw.capacity.value) {
@@ -257,7 +296,7 @@ fn parse_one(
         input.parse::<kw::ttl>()?;
         allowed(&[Attr::Memoize], "ttl")?;
         let lit = value::<LitStr>(input, span, "ttl", "a string, e.g. `ttl = \"30s\"`")?;
-        raw.ttl.set(errors, span, parse_ttl(&lit)?);
+        raw.ttl.set(errors, span, (parse_ttl(&lit)?, span));
     } else if input.peek(kw::key) {
         input.parse::<kw::key>()?;
         allowed(&[Attr::Memoize], "key")?;
@@ -268,6 +307,36 @@ fn parse_one(
             "an expression over the parameters, e.g. `key = (user.id, day)`",
         )?;
         raw.key.set(errors, span, expr);
+    } else if input.peek(kw::cache_if) {
+        input.parse::<kw::cache_if>()?;
+        allowed(&[Attr::Memoize], "cache_if")?;
+        let expr = value::<Expr>(
+            input,
+            span,
+            "cache_if",
+            "a predicate over a reference to the value, e.g. `cache_if = Option::is_some`",
+        )?;
+        raw.cache_if.set(errors, span, expr);
+    } else if input.peek(kw::ttl_of) {
+        input.parse::<kw::ttl_of>()?;
+        allowed(&[Attr::Memoize], "ttl_of")?;
+        let expr = value::<Expr>(
+            input,
+            span,
+            "ttl_of",
+            "a function from a reference to the value to `Option<Duration>`, e.g. `ttl_of = Token::lifetime`",
+        )?;
+        raw.ttl_of.set(errors, span, expr);
+    } else if input.peek(kw::refresh) {
+        input.parse::<kw::refresh>()?;
+        allowed(&[Attr::Memoize], "refresh")?;
+        flag(input, "refresh")?;
+        raw.refresh.set(errors, span, span);
+    } else if input.peek(kw::stale_on_error) {
+        input.parse::<kw::stale_on_error>()?;
+        allowed(&[Attr::Memoize], "stale_on_error")?;
+        flag(input, "stale_on_error")?;
+        raw.stale_on_error.set(errors, span, span);
     } else if input.peek(kw::domain) {
         input.parse::<kw::domain>()?;
         allowed(&[Attr::Precompute], "domain")?;

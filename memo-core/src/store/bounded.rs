@@ -135,15 +135,12 @@ impl<K: Eq, V> Replica<K, V> {
         shared: &Bounded<K, V>,
         hash: u64,
         query: &Q,
+        refresh: Option<std::time::Duration>,
     ) -> Option<&V> {
         let node = self
             .nodes
             .find(hash, |n| n.hash == hash && query.matches(&n.key))?;
-        if !node.is_alive()
-            || node
-                .expires
-                .is_some_and(|at| std::time::Instant::now() >= at)
-        {
+        if !node.is_alive() || !node.hit(refresh) {
             return None;
         }
         if shared.lru {

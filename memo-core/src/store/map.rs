@@ -2,6 +2,7 @@
 //! beside it, so a key is hashed once per call and never again (not on insert,
 //! not when the table grows).
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -21,12 +22,26 @@ impl<K, V> Entry<K, V> {
     pub(crate) fn fresh(&self) -> bool {
         self.expires.is_fresh()
     }
+
+    /// The entry, if it is fresh; restarting its time to live with `refresh`.
+    #[inline]
+    pub(crate) fn hit(&self, refresh: Option<Duration>) -> Option<&V> {
+        if !self.fresh() {
+            return None;
+        }
+        if refresh.is_some() {
+            self.expires.restart(refresh);
+        }
+        Some(&self.value)
+    }
 }
 
 /// When an entry expires, in 8 bytes: nanoseconds since the process's first
 /// expiring entry, plus one; 0 for never (no `ttl`), which needs no clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Expiry(u64);
+/// Atomic so that a hit can restart it (`refresh`) through a shared
+/// reference; a relaxed load costs what a plain one does.
+#[derive(Debug, Default)]
+pub(crate) struct Expiry(AtomicU64);
 
 fn since_epoch() -> u64 {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -34,26 +49,44 @@ fn since_epoch() -> u64 {
     u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
 }
 
-impl Expiry {
-    pub(crate) const NEVER: Expiry = Expiry(0);
-
-    /// The expiry of an entry stored now.
-    pub(crate) fn after(ttl: Option<Duration>) -> Self {
-        match ttl {
-            None => Expiry::NEVER,
-            Some(ttl) => {
-                let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
-                Expiry(since_epoch().saturating_add(ttl).saturating_add(1).max(1))
-            }
+fn deadline(ttl: Option<Duration>) -> u64 {
+    match ttl {
+        None => 0,
+        Some(ttl) => {
+            let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+            since_epoch().saturating_add(ttl).saturating_add(1).max(1)
         }
     }
+}
 
-    pub(crate) fn is_fresh(self) -> bool {
-        self == Expiry::NEVER || since_epoch() < self.0 - 1
+impl Clone for Expiry {
+    fn clone(&self) -> Self {
+        Expiry(AtomicU64::new(self.0.load(Relaxed)))
+    }
+}
+
+impl Expiry {
+    /// The expiry of an entry stored now.
+    pub(crate) fn after(ttl: Option<Duration>) -> Self {
+        Expiry(AtomicU64::new(deadline(ttl)))
     }
 
-    pub(crate) fn expires(self) -> bool {
-        self != Expiry::NEVER
+    #[inline]
+    pub(crate) fn is_fresh(&self) -> bool {
+        let at = self.0.load(Relaxed);
+        at == 0 || since_epoch() < at - 1
+    }
+
+    pub(crate) fn expires(&self) -> bool {
+        self.0.load(Relaxed) != 0
+    }
+
+    /// Starts the entry's time to live again (`refresh`): a write to the
+    /// entry, and a clock read, on every hit.
+    pub(crate) fn restart(&self, ttl: Option<Duration>) {
+        if ttl.is_some() {
+            self.0.store(deadline(ttl), Relaxed);
+        }
     }
 }
 
@@ -83,6 +116,12 @@ impl<K: Eq, V> Map<K, V> {
             .find(hash, |e| e.hash == hash && query.matches(&e.key))
             .filter(|e| e.fresh())
             .map(|e| &e.value)
+    }
+
+    /// The entry for `query`, fresh or not.
+    pub(crate) fn entry<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Option<&Entry<K, V>> {
+        self.table
+            .find(hash, |e| e.hash == hash && query.matches(&e.key))
     }
 
     /// Stores `entry`, replacing an entry with an equal key, which it returns
@@ -191,9 +230,10 @@ mod tests {
     #[test]
     fn inserts_replace() {
         let mut map = Map::default();
-        assert!(map.insert(entry(1, 10, Expiry::NEVER)).is_none());
+        assert!(map.insert(entry(1, 10, Expiry::after(None))).is_none());
         assert_eq!(
-            map.insert(entry(1, 11, Expiry::NEVER)).map(|e| e.value),
+            map.insert(entry(1, 11, Expiry::after(None)))
+                .map(|e| e.value),
             Some(10),
             "replaced"
         );
@@ -208,10 +248,10 @@ mod tests {
         let past = Expiry::after(Some(Duration::from_nanos(1)));
         std::thread::sleep(Duration::from_millis(1));
         let future = Expiry::after(Some(Duration::from_secs(60)));
-        map.insert(entry(1, 10, past));
+        map.insert(entry(1, 10, past.clone()));
         assert_eq!(get(&map, 1), None);
         for k in 2..=64 {
-            map.insert(entry(k, k, past));
+            map.insert(entry(k, k, past.clone()));
         }
         map.insert(entry(100, 100, future));
         let swept = map.sweep_if_due();

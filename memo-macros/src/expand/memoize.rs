@@ -26,6 +26,8 @@ struct Shape<'a> {
     func: &'a Func,
     /// The return type (`()` if none).
     output: TokenStream,
+    /// What the cache stores: the return type, or `T` of a `Result<T, E>`.
+    value: TokenStream,
     /// How a call names its instantiation (`Instance::plain()` for a plain fn).
     instance: TokenStream,
     /// Whether the key or value types can be named in a `static`.
@@ -42,6 +44,13 @@ struct Shape<'a> {
 //         impl f { fn __memo_state(); fn __memo_local(); stats(); clear(); get(n, s); insert(n, s, value); remove(n, s) }
 pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> TokenStream {
     check_key_lifetimes(options, func, errors);
+    if let (Some(at), false) = (options.stale_on_error, func.returns_result) {
+        errors.at_span(
+            at,
+            "`stale_on_error` serves the expired `Ok` value when the body returns `Err`, \
+             and this function does not return a `Result`; remove `stale_on_error`",
+        );
+    }
     let generic = type_params(func).next().is_some();
     let root = common::root(options);
     let shape = Shape {
@@ -49,6 +58,10 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
             .output
             .as_ref()
             .map_or_else(|| quote!(()), |ty| quote!(#ty)),
+        value: match (&func.ok_type, &func.output) {
+            (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
+            (None, None) => quote!(()),
+        },
         instance: instance(&root, func),
         erased: func.in_impl() || options.key.is_some() || generic,
         root,
@@ -66,6 +79,9 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         ttl_ms: options.ttl,
         thread_local: options.thread_local,
         single_flight,
+        refresh: options.refresh.is_some(),
+        stale_on_error: options.stale_on_error.is_some(),
+        ttl_of: options.ttl_of.is_some(),
         generic,
         params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
@@ -119,10 +135,11 @@ fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenSt
     } = shape;
     let asserts = bound_checks(shape);
     let query = query(shape);
-    let cacheable = if func.returns_result {
-        quote!(#root::__private::is_ok)
+    let rules = rules(shape);
+    let hit = if func.returns_result {
+        quote!(::core::result::Result::Ok)
     } else {
-        quote!(#root::__private::always)
+        TokenStream::new()
     };
     let miss = common::local("__memo_miss");
     let query_var = common::local("__memo_query");
@@ -137,7 +154,7 @@ fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenSt
                 #root::__private::Lookup::into_key(#query_var),
                 [#(#observed),*],
                 #root::__private::typed_future::<#output, _>(async move #block),
-                #cacheable,
+                #rules,
             )
             .await
         }
@@ -150,7 +167,7 @@ fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenSt
                 #root::__private::Lookup::into_key(#query_var),
                 &[#(#observed),*],
                 move || -> #output #block,
-                #cacheable,
+                #rules,
             )
         }
     };
@@ -158,10 +175,53 @@ fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenSt
         #asserts
         let #query_var = #query;
         let #miss = match #root::__private::lookup(#local, #instance, &#query_var) {
-            ::core::result::Result::Ok(#value) => return #value,
+            ::core::result::Result::Ok(#value) => return #hit(#value),
             ::core::result::Result::Err(#miss) => #miss,
         };
         #fill
+    }
+}
+
+// Input:  fn f(..) -> R, or -> Result<T, E>; `cache_if = P`, `ttl_of = F`
+// Output: Rules { split: |r| Computed::value(r, P), wrap: identity, ttl_of: Some(|v| F(v)) }
+//         Rules { split: |r| Computed::result(r, P), wrap: Result::Ok, ttl_of: None }
+fn rules(shape: &Shape) -> TokenStream {
+    let Shape {
+        root,
+        options,
+        func,
+        value,
+        ..
+    } = shape;
+    let keep = match &options.cache_if {
+        Some(predicate) => {
+            quote_spanned!(predicate.span()=> |__memo_v: &#value| (#predicate)(__memo_v))
+        }
+        None => quote!(#root::__private::always),
+    };
+    let (split, wrap) = if func.returns_result {
+        (
+            quote!(#root::__private::Computed::result),
+            quote!(::core::result::Result::Ok),
+        )
+    } else {
+        (
+            quote!(#root::__private::Computed::value),
+            quote!(#root::__private::identity),
+        )
+    };
+    let ttl_of = match &options.ttl_of {
+        Some(ttl_of) => quote_spanned!(ttl_of.span()=>
+            ::core::option::Option::Some(|__memo_v: &#value| (#ttl_of)(__memo_v))
+        ),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #root::__private::Rules {
+            split: |__memo_r| #split(__memo_r, #keep),
+            wrap: #wrap,
+            ttl_of: #ttl_of,
+        }
     }
 }
 
@@ -172,12 +232,10 @@ fn call(shape: &Shape, local: &TokenStream, observed: &[TokenStream]) -> TokenSt
 //             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
 //             pub fn stats() -> Stats;  pub fn clear();
 //             pub fn get<T>(x: T, s: &str) -> Option<R>;  pub fn insert<T>(x: T, s: &str, value: R);
-//             pub fn remove<T>(x: T, s: &str) -> Option<R>;
+//             pub fn remove<T>(x: T, s: &str) -> Option<R>;  pub fn traced<T>(x: T, s: &str) -> (R, Source);
 //         }
 fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
-    let Shape {
-        root, func, output, ..
-    } = shape;
+    let Shape { root, func, .. } = shape;
     let name = func.name();
     let state_items = common::state_items(
         root,
@@ -195,16 +253,9 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     let local_type = if shape.erased {
         quote!(#root::__private::ErasedLocal)
     } else {
-        let key_types = func.params.iter().map(|p| match &p.pass {
-            Pass::Owned => {
-                let ty = &p.ty;
-                quote!(#ty)
-            }
-            Pass::Borrowed(referent) => {
-                quote!(<#referent as #root::__private::ToOwned>::Owned)
-            }
-        });
-        quote!(#root::__private::Local<(#(#key_types,)*), #output>)
+        let key = key_tuple(shape);
+        let value = &shape.value;
+        quote!(#root::__private::Local<#key, #value>)
     };
     let local_init = if shape.erased {
         quote!(#root::__private::ErasedLocal::new(#name::__memo_state()))
@@ -212,6 +263,7 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
         quote!(#root::__private::Local::new(#name::__memo_state()))
     };
     let one_key = one_key(shape);
+    let traced = traced(shape);
     let vis = &func.item.vis;
     let doc = format!("Counters and controls of [`{name}()`](fn@{name}), generated by `memo`.");
     quote! {
@@ -246,6 +298,7 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
                 #name::__memo_state().clear();
             }
             #one_key
+            #traced
         }
     }
 }
@@ -257,7 +310,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     let Shape {
         root,
         func,
-        output,
+        value: output,
         instance,
         options,
         ..
@@ -333,6 +386,69 @@ fn one_key(shape: &Shape) -> TokenStream {
             #root::__private::remove(#local, #instance, &#query_var)
         }
     }
+}
+
+// Input:  fn f<T>(x: T, s: &str) -> R     (not `async`, no `key = EXPR`)
+// Output: pub fn traced<T>(x: T, s: &str) -> (R, Source) { traced::<_, V, _, _>(local, instance, || f(x, s)) }
+fn traced(shape: &Shape) -> TokenStream {
+    let Shape {
+        root,
+        func,
+        output,
+        value,
+        instance,
+        options,
+        ..
+    } = shape;
+    if func.item.sig.asyncness.is_some() || options.key.is_some() {
+        return TokenStream::new();
+    }
+    let name = func.name();
+    let key = key_tuple(shape);
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let params = &generics.params;
+    let args = func.params.iter().map(|p| {
+        let (name, ty) = (&p.name, &p.ty);
+        quote!(#name: #ty)
+    });
+    let names = func.params.iter().map(|p| &p.name);
+    let turbofish = {
+        let types: Vec<&Ident> = type_params(func).collect();
+        if types.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(::<#(#types),*>)
+        }
+    };
+    quote! {
+        /// Calls the function and tells where its value came from: the
+        /// cache, a wait on another caller, or the body.
+        #[allow(clippy::needless_pass_by_value)]
+        pub fn traced <#params> (#(#args),*) -> (#output, #root::Source) #where_clause {
+            #root::__private::traced::<#key, #value, _, _>(
+                #name::__memo_local(),
+                #instance,
+                || #name #turbofish (#(#names),*),
+            )
+        }
+    }
+}
+
+/// The key type of a function keyed by its parameters: `(u64, String)` for
+/// `(n: u64, s: &str)`.
+fn key_tuple(shape: &Shape) -> TokenStream {
+    let root = &shape.root;
+    let types = shape.func.params.iter().map(|p| match &p.pass {
+        Pass::Owned => {
+            let ty = &p.ty;
+            quote!(#ty)
+        }
+        Pass::Borrowed(referent) => {
+            quote!(<#referent as #root::__private::ToOwned>::Owned)
+        }
+    });
+    quote!((#(#types,)*))
 }
 
 /// The type of a `key` expression made of owned parameters (`id`, `(a, b)`).
@@ -489,8 +605,8 @@ fn bound_checks(shape: &Shape) -> TokenStream {
             checks.extend(quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();));
         }
     }
-    if let Some(output) = &func.output {
-        checks.extend(quote_spanned!(output.span()=> #root::__private::assert_value::<#output>();));
+    if let Some(value) = func.ok_type.as_ref().or(func.output.as_ref()) {
+        checks.extend(quote_spanned!(value.span()=> #root::__private::assert_value::<#value>();));
     }
     checks
 }

@@ -61,7 +61,6 @@ impl<K: Eq, V> Lru<K, V> {
             .copied()
     }
 
-    #[cfg(test)]
     pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<&Arc<Node<K, V>>> {
         node_at(&self.slots, self.slot_of(hash, eq)?)
     }

@@ -63,7 +63,6 @@ impl<K: Eq, V> Policy<K, V> {
     /// The live node for `hash`/`eq`, without recording an access: a replica
     /// that found it records the access itself.
     #[inline]
-    #[cfg(test)]
     pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<&Arc<Node<K, V>>> {
         match self {
             Policy::S3Fifo(p) => p.find(hash, eq),

@@ -1,8 +1,8 @@
 //! The entry shared between a bounded cache's policy and the per-thread
 //! replicas that serve hits without the lock.
 
+use crate::store::map::Expiry;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
-use std::time::Instant;
 
 /// The highest access count kept: S3-FIFO only needs to tell "not used", "used"
 /// and "used a lot", and a saturated count is never written again, so a hot
@@ -15,7 +15,7 @@ pub(crate) struct Node<K, V> {
     pub(crate) hash: u64,
     pub(crate) key: K,
     pub(crate) value: V,
-    pub(crate) expires: Option<Instant>,
+    pub(crate) expires: Expiry,
     /// S3-FIFO access count, `0..=MAX_FREQ`; raised by hits from any thread.
     freq: AtomicU8,
     /// False once evicted, removed or cleared: replicas drop their copy then.
@@ -27,7 +27,7 @@ pub(crate) struct Node<K, V> {
 }
 
 impl<K, V> Node<K, V> {
-    pub(crate) fn new(hash: u64, key: K, value: V, expires: Option<Instant>) -> Self {
+    pub(crate) fn new(hash: u64, key: K, value: V, expires: Expiry) -> Self {
         Node {
             hash,
             key,
@@ -42,7 +42,18 @@ impl<K, V> Node<K, V> {
     /// Whether the entry's time to live (if any) has not run out.
     #[inline]
     pub(crate) fn is_fresh(&self) -> bool {
-        self.expires.is_none_or(|at| Instant::now() < at)
+        self.expires.is_fresh()
+    }
+
+    /// Whether the entry is fresh, restarting its time to live if so with
+    /// `refresh`.
+    #[inline]
+    pub(crate) fn hit(&self, refresh: Option<std::time::Duration>) -> bool {
+        let fresh = self.is_fresh();
+        if fresh && refresh.is_some() {
+            self.expires.restart(refresh);
+        }
+        fresh
     }
 
     /// Acquire pairs with the Release in `kill`, so a replica that sees a dead
@@ -96,7 +107,7 @@ mod tests {
 
     #[test]
     fn touch_saturates_at_max_freq() {
-        let node = Node::new(1, 'k', 'v', None);
+        let node = Node::new(1, 'k', 'v', Expiry::default());
         for expected in [1, 2, 3, 3, 3] {
             node.touch();
             assert_eq!(node.freq(), expected);
@@ -105,7 +116,7 @@ mod tests {
 
     #[test]
     fn kill_is_seen() {
-        let node = Node::new(1, (), (), None);
+        let node = Node::new(1, (), (), Expiry::default());
         assert!(node.is_alive());
         node.kill();
         assert!(!node.is_alive());

@@ -18,6 +18,7 @@ use rand_distr::{Distribution, Zipf};
 
 use super::s3fifo::Tuning;
 use super::*;
+use crate::store::map::Expiry;
 
 type N = Arc<Node<u64, u64>>;
 
@@ -30,7 +31,12 @@ fn hash(key: u64) -> u64 {
 }
 
 fn node(key: u64) -> N {
-    Arc::new(Node::new(hash(key), key, key.wrapping_mul(10), None))
+    Arc::new(Node::new(
+        hash(key),
+        key,
+        key.wrapping_mul(10),
+        Expiry::default(),
+    ))
 }
 
 /// The cache-aside use the caches make of a policy: a hit records an access,
@@ -116,7 +122,7 @@ fn lru_cpython_fib() {
             fib(n - 1, lru, counts) + fib(n - 2, lru, counts)
         };
         lru.insert(
-            Arc::new(Node::new(hash(n), n, value, None)),
+            Arc::new(Node::new(hash(n), n, value, Expiry::default())),
             &mut Vec::new(),
         );
         value
@@ -527,7 +533,7 @@ fn costs() {
             let start = Instant::now();
             for &(key, h) in &fresh {
                 if policy.find(h, |k| *k == key).is_none() {
-                    policy.insert(Arc::new(Node::new(h, key, key, None)), out);
+                    policy.insert(Arc::new(Node::new(h, key, key, Expiry::default())), out);
                     out.clear();
                 }
             }
