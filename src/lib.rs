@@ -1,21 +1,5 @@
-//! Memoization and precomputed tables for Rust functions, with exact counters
-//! that cost nothing on the hit path and a report that says which fits.
-//!
-//! ```
-//! use memo::memoize;
-//!
-//! #[memoize]
-//! fn fib(n: u64) -> u64 {
-//!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
-//! }
-//!
-//! assert_eq!(fib(35), 9_227_465);
-//! let s = fib::stats();
-//! assert_eq!((s.calls, s.hits, s.misses), (69, 33, 36));
-//! fib::clear();
-//! ```
-//!
-//! See the README for every option.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub use memo_core::{
     report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Source, Stats,
