@@ -21,25 +21,85 @@
 //! leaders belong to no thread, so these checks cover sync callers.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::thread::ThreadId;
 
 use event_listener::{Event, Listener};
 
 use crate::sync::lock;
 
-/// One key being computed.
-pub(crate) struct Flight {
-    landed: AtomicBool,
-    event: Event,
-    /// The thread running the body, for a sync leader.
+/// The keys of one function being computed, by key hash: for each, the
+/// flight's number and the thread running the body (a sync leader). A flight
+/// is a map entry, not an allocation; it has landed once its hash maps to
+/// another flight or none.
+#[derive(Default)]
+pub(crate) struct Flights {
+    flying: Mutex<HashMap<u64, (u64, Option<ThreadId>)>>,
+    next: AtomicU64,
+    /// Wakes every waiter of this function when any of its flights lands:
+    /// waiters are few (they exist only while a key is being computed), so
+    /// one event is simpler than one per flight and costs no allocation on
+    /// the leader's path.
+    landed: Event,
+}
+
+/// A flight a caller found in the air.
+pub(crate) struct Flight<'a> {
+    flights: &'a Flights,
+    hash: u64,
+    id: u64,
     leader: Option<ThreadId>,
 }
 
-impl Flight {
+/// What a caller that missed does.
+pub(crate) enum Claim<'a> {
+    /// Run the body; the flight lands when the guard drops (after the value
+    /// is stored, or when the body panics or its future is dropped).
+    Lead(Lead<'a>),
+    /// Another caller is running the body.
+    Wait(Flight<'a>),
+    /// This thread is already computing the key: run the body directly.
+    Reenter,
+}
+
+impl Flights {
+    /// Claims the flight of `hash`: `sync` callers are recorded as the thread
+    /// leading it, so that waits on it can be checked for cycles.
+    pub(crate) fn claim(&self, hash: u64, sync: bool) -> Claim<'_> {
+        let me = std::thread::current().id();
+        let mut flying = lock(&self.flying);
+        if let Some(&(id, leader)) = flying.get(&hash) {
+            return if sync && leader == Some(me) {
+                Claim::Reenter
+            } else {
+                Claim::Wait(Flight {
+                    flights: self,
+                    hash,
+                    id,
+                    leader,
+                })
+            };
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        flying.insert(hash, (id, sync.then_some(me)));
+        Claim::Lead(Lead {
+            flights: self,
+            hash,
+            id,
+        })
+    }
+
+    fn is_flying(&self, hash: u64, id: u64) -> bool {
+        lock(&self.flying)
+            .get(&hash)
+            .is_some_and(|&(now, _)| now == id)
+    }
+}
+
+impl Flight<'_> {
     fn landed(&self) -> bool {
-        self.landed.load(Ordering::Acquire)
+        !self.flights.is_flying(self.hash, self.id)
     }
 
     /// Blocks until the flight lands, unless waiting would close a cycle of
@@ -50,7 +110,7 @@ impl Flight {
             return false;
         };
         while !self.landed() {
-            let listener = self.event.listen();
+            let listener = self.flights.landed.listen();
             if self.landed() {
                 break;
             }
@@ -63,7 +123,7 @@ impl Flight {
     /// Waits, without blocking the thread, until the flight lands.
     pub(crate) async fn landing(&self) {
         while !self.landed() {
-            let listener = self.event.listen();
+            let listener = self.flights.landed.listen();
             if self.landed() {
                 break;
             }
@@ -72,70 +132,22 @@ impl Flight {
     }
 }
 
-/// The flights of one function, by key hash.
-#[derive(Default)]
-pub(crate) struct Flights {
-    flying: Mutex<HashMap<u64, Arc<Flight>>>,
-}
-
-/// What a caller that missed does.
-pub(crate) enum Claim<'a> {
-    /// Run the body; the flight lands when the guard drops (after the value
-    /// is stored, or when the body panics or its future is dropped).
-    Lead(Lead<'a>),
-    /// Another caller is running the body.
-    Wait(Arc<Flight>),
-    /// This thread is already computing the key: run the body directly.
-    Reenter,
-}
-
-impl Flights {
-    /// Claims the flight of `hash`: `sync` callers are recorded as the thread
-    /// leading it, so that waits on it can be checked for cycles.
-    pub(crate) fn claim(&self, hash: u64, sync: bool) -> Claim<'_> {
-        let me = std::thread::current().id();
-        let mut flying = lock(&self.flying);
-        if let Some(flight) = flying.get(&hash) {
-            return if sync && flight.leader == Some(me) {
-                Claim::Reenter
-            } else {
-                Claim::Wait(Arc::clone(flight))
-            };
-        }
-        let flight = Arc::new(Flight {
-            landed: AtomicBool::new(false),
-            event: Event::new(),
-            leader: sync.then_some(me),
-        });
-        flying.insert(hash, Arc::clone(&flight));
-        Claim::Lead(Lead {
-            flights: self,
-            hash,
-            flight,
-        })
-    }
-}
-
 /// The leader's claim on a flight; dropping it lands the flight and wakes
-/// every waiter.
+/// the waiters.
 pub(crate) struct Lead<'a> {
     flights: &'a Flights,
     hash: u64,
-    flight: Arc<Flight>,
+    id: u64,
 }
 
 impl Drop for Lead<'_> {
     fn drop(&mut self) {
         let mut flying = lock(&self.flights.flying);
-        if flying
-            .get(&self.hash)
-            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
-        {
+        if flying.get(&self.hash).is_some_and(|&(id, _)| id == self.id) {
             flying.remove(&self.hash);
         }
         drop(flying);
-        self.flight.landed.store(true, Ordering::Release);
-        self.flight.event.notify(usize::MAX);
+        self.flights.landed.notify(usize::MAX);
     }
 }
 
@@ -195,13 +207,12 @@ mod tests {
         };
         assert!(matches!(flights.claim(7, true), Claim::Reenter));
         assert!(matches!(flights.claim(8, true), Claim::Lead(_)));
-        let waiter = std::thread::spawn(move || match flights.claim(7, true) {
-            Claim::Wait(flight) => flight.wait(),
-            _ => false,
-        });
-        while Arc::strong_count(&lead.flight) < 3 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        // A caller with no thread of its own (an async one) finds it flying.
+        let Claim::Wait(flight) = flights.claim(7, false) else {
+            panic!("the key is being computed");
+        };
+        let waiter = std::thread::spawn(move || flight.wait());
+        std::thread::sleep(Duration::from_millis(20));
         drop(lead);
         assert!(waiter.join().unwrap_or(false), "the waiter waited and woke");
         assert!(matches!(flights.claim(7, true), Claim::Lead(_)));
