@@ -4,7 +4,12 @@
 pub use memo_core::{
     report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Source, Stats,
 };
-pub use memo_macros::{counted, memoize, precompute};
+#[doc = include_str!("../docs/counted.md")]
+pub use memo_macros::counted;
+#[doc = include_str!("../docs/memoize.md")]
+pub use memo_macros::memoize;
+#[doc = include_str!("../docs/precompute.md")]
+pub use memo_macros::precompute;
 
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
