@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use memo_core::{
     report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Source, Stats,

@@ -5,6 +5,9 @@
 //! Users depend on the `memo` facade; this crate's public items are re-exported
 //! there. Everything under [`__private`] is for generated code only.
 
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod advice;
 mod calibrate;
 mod checks;

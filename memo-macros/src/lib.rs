@@ -6,6 +6,8 @@
 //! needs, `domain` reads `#[precompute]`'s domain against the parameters, and
 //! `expand` writes the code.
 
+#![warn(missing_docs)]
+
 mod domain;
 mod errors;
 mod expand;
