@@ -50,6 +50,9 @@ enum Entries<K, V> {
     Policy(Policy<K, V>),
     /// This thread's view of a bounded shared cache.
     Replica(Replica<K, V>),
+    /// A `thread_local` cache whose hits restart an entry's `ttl`
+    /// (`refresh`): off the hit path of every other cache.
+    Sliding(Map<K, V>),
     /// None: an unbounded shared cache with a `ttl`, behind a lock.
     None,
 }
@@ -61,6 +64,7 @@ impl<K: Eq, V> Entries<K, V> {
             (Mode::ThreadLocal, Some(capacity)) => Entries::Policy(Policy::new(capacity, info.lru)),
             (Mode::Bounded, Some(capacity)) => Entries::Replica(Replica::new(capacity)),
             (Mode::Locked, _) => Entries::None,
+            (Mode::ThreadLocal, None) if info.refresh => Entries::Sliding(Map::default()),
             _ => Entries::Map(Map::default()),
         }
     }
@@ -72,6 +76,21 @@ impl<K: Eq, V> Entries<K, V> {
         match self {
             Entries::Map(map) => Entries::Map(map.take()),
             other => std::mem::replace(other, Entries::new(function)),
+        }
+    }
+
+    /// The unbounded map, if the entries are one.
+    fn map(&self) -> Option<&Map<K, V>> {
+        match self {
+            Entries::Map(map) | Entries::Sliding(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    fn map_mut(&mut self) -> Option<&mut Map<K, V>> {
+        match self {
+            Entries::Map(map) | Entries::Sliding(map) => Some(map),
+            _ => None,
         }
     }
 }
@@ -221,9 +240,9 @@ where
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
             return; // a call from user code under the borrow: the outer call syncs
         };
-        let dropped = match &mut *entries {
-            Entries::Map(map) => map.remove_hashes(hashes),
-            _ => Vec::new(),
+        let dropped = match entries.map_mut() {
+            Some(map) => map.remove_hashes(hashes),
+            None => Vec::new(),
         };
         let mut nodes = Vec::new();
         if let Entries::Policy(policy) = &mut *entries {
@@ -235,7 +254,7 @@ where
                 .entries
                 .store(policy.len(), Ordering::Relaxed);
         }
-        if let Entries::Map(map) = &*entries {
+        if let Some(map) = entries.map() {
             if self.mode == Mode::ThreadLocal {
                 self.counts
                     .slot()
@@ -296,54 +315,76 @@ where
     /// the shared one).
     #[inline]
     fn lookup<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
-        let found = self.find(query);
-        if found.is_ok() {
-            self.counts.hit();
-        }
-        found
+        self.probe::<true, Q>(query)
     }
 
     /// `lookup` without counting.
     #[inline]
     fn find<Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
+        self.probe::<false, Q>(query)
+    }
+
+    /// The `ttl` a hit restarts (`refresh`): only a counted lookup's, so that
+    /// `f::get` changes nothing.
+    #[inline(always)]
+    fn refresh_for<const COUNT: bool>(&self) -> Option<Duration> {
+        if COUNT {
+            self.refresh
+        } else {
+            None
+        }
+    }
+
+    /// Looks `query` up, counting a hit if `COUNT`.
+    #[inline(always)]
+    fn probe<const COUNT: bool, Q: Lookup<Key = K>>(&self, query: &Q) -> Result<V, Miss> {
         self.sync();
         let hash = hash(&self.hasher, query);
         let Ok(entries) = self.entries.try_borrow() else {
             return Err(Miss::busy(hash));
         };
         let found = match &*entries {
-            Entries::Map(map) => map
-                .entry(hash, query)
-                .and_then(|e| e.hit(self.refresh))
-                .cloned(),
+            Entries::Map(map) => map.get(hash, query).cloned(),
             _ => {
                 drop(entries);
-                return self.lookup_other(hash, query);
+                return self.lookup_other::<COUNT, Q>(hash, query);
             }
         };
         drop(entries);
         match found {
-            Some(value) => Ok(value),
-            None => self.lookup_slow(hash, query),
+            Some(value) => {
+                if COUNT {
+                    self.counts.hit();
+                }
+                Ok(value)
+            }
+            None => self.lookup_slow::<COUNT, Q>(hash, query),
         }
     }
 
     /// A bounded cache's hit path, out of line so that the unbounded one
     /// stays small where it is inlined.
     #[inline(never)]
-    fn lookup_other<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
+    fn lookup_other<const COUNT: bool, Q: Lookup<Key = K>>(
+        &self,
+        hash: u64,
+        query: &Q,
+    ) -> Result<V, Miss> {
         if let Ok(entries) = self.entries.try_borrow() {
             if let Entries::Replica(replica) = &*entries {
                 if let Some(value) = replica
-                    .get(self.bounded(), hash, query, self.refresh)
+                    .get(self.bounded(), hash, query, self.refresh_for::<COUNT>())
                     .cloned()
                 {
                     drop(entries);
+                    if COUNT {
+                        self.counts.hit();
+                    }
                     return Ok(value);
                 }
             }
         }
-        self.lookup_slow(hash, query)
+        self.lookup_slow::<COUNT, Q>(hash, query)
     }
 
     /// Past this thread's own unbounded entries: a bounded `thread_local`
@@ -351,7 +392,11 @@ where
     /// locked one.
     #[cold]
     #[inline(never)]
-    fn lookup_slow<Q: Lookup<Key = K>>(&self, hash: u64, query: &Q) -> Result<V, Miss> {
+    fn lookup_slow<const COUNT: bool, Q: Lookup<Key = K>>(
+        &self,
+        hash: u64,
+        query: &Q,
+    ) -> Result<V, Miss> {
         let found = match self.mode {
             Mode::ThreadLocal => {
                 let Ok(mut entries) = self.entries.try_borrow_mut() else {
@@ -360,8 +405,12 @@ where
                 match &mut *entries {
                     Entries::Policy(policy) => policy
                         .get(hash, |k| query.matches(k))
-                        .filter(|node| node.hit(self.refresh))
+                        .filter(|node| node.hit(self.refresh_for::<COUNT>()))
                         .map(|node| node.value.clone()),
+                    Entries::Sliding(map) => map
+                        .entry(hash, query)
+                        .and_then(|e| e.hit(self.refresh_for::<COUNT>()))
+                        .cloned(),
                     _ => None,
                 }
             }
@@ -386,7 +435,7 @@ where
                 replica.flush(shared);
                 let node = shared
                     .get(hash, query)
-                    .filter(|node| node.hit(self.refresh));
+                    .filter(|node| node.hit(self.refresh_for::<COUNT>()));
                 match node {
                     Some(node) => {
                         let dropped = replica.insert(Arc::clone(&node));
@@ -406,14 +455,19 @@ where
                 }
                 let found = lock(self.locked())
                     .entry(hash, query)
-                    .and_then(|e| e.hit(self.refresh))
+                    .and_then(|e| e.hit(self.refresh_for::<COUNT>()))
                     .cloned();
                 self.busy.set(false);
                 found
             }
         };
         match found {
-            Some(value) => Ok(value),
+            Some(value) => {
+                if COUNT {
+                    self.counts.hit();
+                }
+                Ok(value)
+            }
             None => Err(Miss::new(hash)),
         }
     }
@@ -539,7 +593,12 @@ where
             Computed::Skip(result) => result,
             Computed::Failed(result) => {
                 self.counts.failed();
-                match self.stale(miss.hash, &key).filter(|_| info.stale_on_error) {
+                let stale = if info.stale_on_error {
+                    self.stale(miss.hash, &key)
+                } else {
+                    None
+                };
+                match stale {
                     Some(stale) => {
                         self.counts.served_stale();
                         if current {
@@ -563,7 +622,9 @@ where
         let query = ByKey(key);
         match self.mode {
             Mode::ThreadLocal => match &*self.entries.try_borrow().ok()? {
-                Entries::Map(map) => map.entry(hash, &query).map(|e| e.value.clone()),
+                Entries::Map(map) | Entries::Sliding(map) => {
+                    map.entry(hash, &query).map(|e| e.value.clone())
+                }
                 Entries::Policy(policy) => policy
                     .find(hash, |k| k == key)
                     .map(|node| node.value.clone()),
@@ -608,10 +669,13 @@ where
     }
 
     /// Stores `value` for `key` as if a call had computed it.
-    fn prime(&self, key: K, value: &V) {
+    fn prime<R>(&self, key: K, value: &V, rules: Rules<V, R>) {
         self.sync();
         let hash = hash(&self.hasher, &ByKey(&key));
-        self.store(hash, key, value, self.function.info().ttl);
+        let ttl = rules
+            .ttl_of
+            .map_or(self.function.info().ttl, |ttl_of| ttl_of(value));
+        self.store(hash, key, value, ttl);
         if self.depth.get() == 0 {
             self.publish();
         }
@@ -626,11 +690,11 @@ where
         let mut dropped_node = None;
         if let Ok(mut entries) = self.entries.try_borrow_mut() {
             match &mut *entries {
-                Entries::Map(map) => removed = map.remove(hash, query),
+                Entries::Map(map) | Entries::Sliding(map) => removed = map.remove(hash, query),
                 Entries::Policy(policy) => dropped_node = policy.remove(hash, |k| query.matches(k)),
                 Entries::Replica(_) | Entries::None => {}
             }
-            if let (Entries::Map(map), Mode::ThreadLocal) = (&*entries, self.mode) {
+            if let (Some(map), Mode::ThreadLocal) = (entries.map(), self.mode) {
                 self.counts
                     .slot()
                     .entries
@@ -734,7 +798,7 @@ where
                     return; // a call from user code under the borrow
                 };
                 let (evicted, len, dropped) = match &mut *entries {
-                    Entries::Map(map) => {
+                    Entries::Map(map) | Entries::Sliding(map) => {
                         let expires = Expiry::after(ttl);
                         let mut dropped = if expires.expires() {
                             map.sweep_if_due()
@@ -1172,13 +1236,18 @@ where
 }
 
 /// `f::insert`: stores `value` for `key`, as if a call had computed it.
-pub fn insert<K, V, S>(local: &'static S, instance: Instance, key: K, value: V)
-where
+pub fn insert<K, V, R, S>(
+    local: &'static S,
+    instance: Instance,
+    key: K,
+    value: V,
+    rules: Rules<V, R>,
+) where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: LocalSlot<K, V> + ?Sized,
 {
-    local.try_local(instance, |local| local.prime(key, &value));
+    local.try_local(instance, |local| local.prime(key, &value, rules));
 }
 
 /// `f::remove`: drops the entry for `query` in every thread's view; returns

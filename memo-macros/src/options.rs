@@ -180,13 +180,13 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
     if let (Some(at), None) = (raw.refresh.value, ttl) {
         errors.at_span(
             at,
-            "`refresh` restarts an entry's `ttl` on each hit; add `ttl = \"...\"`, or remove `refresh`",
+            "`refresh` restarts an entry's `ttl` on each hit and needs `ttl = \"...\"` (`ttl_of` gives each entry a fixed expiry); add `ttl`, or remove `refresh`",
         );
     }
     if let (Some(at), None, None) = (raw.stale_on_error.value, ttl, &raw.ttl_of.value) {
         errors.at_span(
             at,
-            "`stale_on_error` serves an expired value when recomputing it fails; add `ttl = \"...\"`, or remove `stale_on_error`",
+            "`stale_on_error` serves an expired value when recomputing it fails, and entries expire only with `ttl = \"...\"` or `ttl_of = ...`; add one, or remove `stale_on_error`",
         );
     }
     if let (Some(expr), Some(_)) = (&raw.ttl_of.value, ttl) {

@@ -194,9 +194,7 @@ fn rules(shape: &Shape) -> TokenStream {
         ..
     } = shape;
     let keep = match &options.cache_if {
-        Some(predicate) => {
-            quote_spanned!(predicate.span()=> |__memo_v: &#value| (#predicate)(__memo_v))
-        }
+        Some(predicate) => quote!(#predicate),
         None => quote!(#root::__private::always),
     };
     let (split, wrap) = if func.returns_result {
@@ -211,13 +209,12 @@ fn rules(shape: &Shape) -> TokenStream {
         )
     };
     let ttl_of = match &options.ttl_of {
-        Some(ttl_of) => quote_spanned!(ttl_of.span()=>
-            ::core::option::Option::Some(|__memo_v: &#value| (#ttl_of)(__memo_v))
-        ),
+        Some(ttl_of) => quote_spanned!(ttl_of.span()=> ::core::option::Option::Some(#ttl_of)),
         None => quote!(::core::option::Option::None),
     };
+    let output = &shape.output;
     quote! {
-        #root::__private::Rules {
+        #root::__private::Rules::<#value, #output> {
             split: |__memo_r| #split(__memo_r, #keep),
             wrap: #wrap,
             ttl_of: #ttl_of,
@@ -356,6 +353,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     };
     let generics = quote!(<#(#params),*>);
     let local = quote!(#name::__memo_local());
+    let rules = rules(shape);
     let query_var = common::local("__memo_query");
     quote! {
         /// The cached value for these arguments, if there is one: runs
@@ -376,6 +374,7 @@ fn one_key(shape: &Shape) -> TokenStream {
                 #instance,
                 #root::__private::Lookup::into_key(#query_var),
                 #value,
+                #rules,
             );
         }
         /// Drops the entry for these arguments in every thread's view (no
@@ -408,11 +407,16 @@ fn traced(shape: &Shape) -> TokenStream {
     let generics = &func.item.sig.generics;
     let where_clause = &generics.where_clause;
     let params = &generics.params;
-    let args = func.params.iter().map(|p| {
-        let (name, ty) = (&p.name, &p.ty);
+    // Parameters named apart from the function (`fn total(total: u64)`).
+    let names: Vec<Ident> = func
+        .params
+        .iter()
+        .map(|p| Ident::new(&p.name.to_string(), Span::mixed_site()))
+        .collect();
+    let args = names.iter().zip(&func.params).map(|(name, p)| {
+        let ty = &p.ty;
         quote!(#name: #ty)
     });
-    let names = func.params.iter().map(|p| &p.name);
     let turbofish = {
         let types: Vec<&Ident> = type_params(func).collect();
         if types.is_empty() {
