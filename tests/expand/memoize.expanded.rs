@@ -21,7 +21,7 @@ pub fn fib(n: u64) -> u64 {
         ::memo::__private::Lookup::into_key(__memo_query),
         &[::memo::__private::Observe::observe(&n)],
         move || -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } },
-        ::memo::__private::Rules {
+        ::memo::__private::Rules::<u64, u64> {
             split: |__memo_r| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
@@ -105,6 +105,14 @@ impl fib {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
+            ::memo::__private::Rules::<u64, u64> {
+                split: |__memo_r| ::memo::__private::Computed::value(
+                    __memo_r,
+                    ::memo::__private::always,
+                ),
+                wrap: ::memo::__private::identity,
+                ttl_of: ::core::option::Option::None,
+            },
         );
     }
     /// Drops the entry for these arguments in every thread's view (no
@@ -155,7 +163,7 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
         move || -> Result<u64, std::num::ParseIntError> {
             u64::from_str_radix(s, radix)
         },
-        ::memo::__private::Rules {
+        ::memo::__private::Rules::<u64, Result<u64, std::num::ParseIntError>> {
             split: |__memo_r| ::memo::__private::Computed::result(
                 __memo_r,
                 ::memo::__private::always,
@@ -244,6 +252,14 @@ impl parse {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
+            ::memo::__private::Rules::<u64, Result<u64, std::num::ParseIntError>> {
+                split: |__memo_r| ::memo::__private::Computed::result(
+                    __memo_r,
+                    ::memo::__private::always,
+                ),
+                wrap: ::core::result::Result::Ok,
+                ttl_of: ::core::option::Option::None,
+            },
         );
     }
     /// Drops the entry for these arguments in every thread's view (no
@@ -300,7 +316,7 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
             ::memo::__private::Observe::observe(&event_type),
         ],
         move || -> bool { (rule_id * 31 + event_type) % 3 != 0 },
-        ::memo::__private::Rules {
+        ::memo::__private::Rules::<bool, bool> {
             split: |__memo_r| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
@@ -386,6 +402,14 @@ impl validate {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
+            ::memo::__private::Rules::<bool, bool> {
+                split: |__memo_r| ::memo::__private::Computed::value(
+                    __memo_r,
+                    ::memo::__private::always,
+                ),
+                wrap: ::memo::__private::identity,
+                ttl_of: ::core::option::Option::None,
+            },
         );
     }
     /// Drops the entry for these arguments in every thread's view (no
@@ -472,7 +496,7 @@ impl Rect {
             ::memo::__private::Lookup::into_key(__memo_query),
             &[],
             move || -> String { format!("w={}", self.w) },
-            ::memo::__private::Rules {
+            ::memo::__private::Rules::<String, String> {
                 split: |__memo_r| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,

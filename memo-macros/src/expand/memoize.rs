@@ -197,14 +197,19 @@ fn rules(shape: &Shape) -> TokenStream {
         Some(predicate) => quote!(#predicate),
         None => quote!(#root::__private::always),
     };
+    // A predicate of the wrong type is reported at the predicate.
+    let span = options
+        .cache_if
+        .as_ref()
+        .map_or_else(Span::call_site, Spanned::span);
     let (split, wrap) = if func.returns_result {
         (
-            quote!(#root::__private::Computed::result),
+            quote_spanned!(span=> #root::__private::Computed::result),
             quote!(::core::result::Result::Ok),
         )
     } else {
         (
-            quote!(#root::__private::Computed::value),
+            quote_spanned!(span=> #root::__private::Computed::value),
             quote!(#root::__private::identity),
         )
     };
