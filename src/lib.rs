@@ -22,6 +22,12 @@ pub use memo_core::{
 };
 pub use memo_macros::{counted, memoize, precompute};
 
+/// Second-level stores behind the in-process cache (`#[memoize(store = …)]`):
+/// the disk store, the Redis store and the [`Backend`](store::Backend) trait
+/// for your own. Cargo features `store`, `disk`, `redis`, `redis-tls`.
+#[cfg(feature = "store")]
+pub use memo_core::persist as store;
+
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {

@@ -12,6 +12,8 @@ mod counters;
 mod function;
 mod lookup;
 mod memoize;
+#[cfg(feature = "store")]
+pub mod persist;
 mod profile;
 mod registry;
 mod report;
