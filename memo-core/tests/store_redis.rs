@@ -241,7 +241,9 @@ fn killed_and_restarted_mid_run() {
         let mut hits_after_restart = 0;
         for i in 0..10_000u64 {
             if i == 3_000 {
-                server.take().map(RedisServer::kill);
+                if let Some(server) = server.take() {
+                    server.kill();
+                }
             }
             if i == 6_000 {
                 server = Some(RedisServer::start_on(port));
