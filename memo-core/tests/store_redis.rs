@@ -191,7 +191,7 @@ fn a_server_that_never_answers_times_out() {
         let start = Instant::now();
         assert!(redis.get(b"k").is_err());
         assert!(
-            start.elapsed() < Duration::from_millis(10),
+            start.elapsed() < Duration::from_millis(50),
             "{:?}",
             start.elapsed()
         );
@@ -256,7 +256,7 @@ fn killed_and_restarted_mid_run() {
             }
             if (3_000..6_000).contains(&i) || i >= 6_000 {
                 // Slow enough that the back-off ends while the loop runs.
-                std::thread::sleep(Duration::from_micros(200));
+                std::thread::sleep(Duration::from_micros(300));
             }
         }
         let c = store.counts();

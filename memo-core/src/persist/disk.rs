@@ -333,6 +333,14 @@ fn location() -> MutexGuard<'static, Location> {
 /// open stay valid for whoever holds them.
 pub fn open(dir: impl AsRef<Path>) -> Result<(), StoreError> {
     let dir = dir.as_ref();
+    make_dir(dir)?;
+    let mut location = location();
+    location.dir = Some(dir.to_path_buf());
+    location.files.clear();
+    Ok(())
+}
+
+fn make_dir(dir: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| {
         StoreError::new(
             "disk",
@@ -340,11 +348,7 @@ pub fn open(dir: impl AsRef<Path>) -> Result<(), StoreError> {
             StoreErrorKind::Config,
             format!("{}: {e}", dir.display()),
         )
-    })?;
-    let mut location = location();
-    location.dir = Some(dir.to_path_buf());
-    location.files.clear();
-    Ok(())
+    })
 }
 
 /// The cache directory in use: the one given to [`open`], else
@@ -394,14 +398,7 @@ pub fn backend(crate_name: &'static str) -> Result<&'static dyn Backend, StoreEr
         _ => {}
     }
     let opened = dir_of(&location).and_then(|dir| {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            StoreError::new(
-                "disk",
-                "open",
-                StoreErrorKind::Config,
-                format!("{}: {e}", dir.display()),
-            )
-        })?;
+        make_dir(&dir)?;
         Disk::open(dir.join(file_name(crate_name)))
     });
     match opened {

@@ -44,13 +44,15 @@ pub struct Timeouts {
     pub max_backoff: Duration,
 }
 
+const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_millis(250),
+    io: Duration::from_secs(1),
+    max_backoff: Duration::from_secs(5),
+};
+
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_millis(250),
-            io: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(5),
-        }
+        DEFAULT_TIMEOUTS
     }
 }
 
@@ -258,6 +260,8 @@ impl Backend for Redis {
             .map(|n| n > 0)
     }
 
+    /// `SCAN … MATCH prefix*` and `DEL` in batches of 512: walks the whole
+    /// keyspace, one bounded round trip at a time; never `FLUSHDB`.
     fn clear_prefix(&self, prefix: &[u8]) -> Result<u64, StoreError> {
         let pattern = pattern(prefix);
         let mut cursor = 0u64;
@@ -292,11 +296,7 @@ struct Global {
 
 static GLOBAL: Mutex<Global> = Mutex::new(Global {
     url: None,
-    timeouts: Timeouts {
-        connect: Duration::from_millis(250),
-        io: Duration::from_secs(1),
-        max_backoff: Duration::from_secs(5),
-    },
+    timeouts: DEFAULT_TIMEOUTS,
     current: None,
 });
 

@@ -177,7 +177,24 @@ pub fn child(role: &str) -> Command {
 
 /// Runs `command` to its end and fails with its output if it failed.
 pub fn run(mut command: Command) {
-    let output = command.output().expect("spawn the child");
+    check(&command.output().expect("spawn the child"));
+}
+
+/// Starts `command` without waiting; `finish` the result.
+pub fn start(mut command: Command) -> Child {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.spawn().expect("spawn the child")
+}
+
+/// Waits for a child `start`ed, fails with its output if it failed, else
+/// prints it.
+pub fn finish(child: Child) {
+    let output = child.wait_with_output().expect("wait for the child");
+    check(&output);
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+}
+
+fn check(output: &std::process::Output) {
     assert!(
         output.status.success(),
         "child failed: {}\n{}\n{}",
