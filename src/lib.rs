@@ -12,6 +12,12 @@ pub use memo_macros::memoize;
 #[doc = include_str!("../docs/precompute.md")]
 pub use memo_macros::precompute;
 
+/// Second-level stores behind the in-process cache (`#[memoize(store = …)]`):
+/// the disk store, the Redis store and the [`Backend`](store::Backend) trait
+/// for your own. Cargo features `store`, `disk`, `redis`, `redis-tls`.
+#[cfg(feature = "store")]
+pub use memo_core::persist as store;
+
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {

@@ -16,6 +16,8 @@ mod flight;
 mod function;
 mod lookup;
 mod memoize;
+#[cfg(feature = "store")]
+pub mod persist;
 mod profile;
 mod registry;
 mod report;
