@@ -16,3 +16,8 @@ where
 /// A return type that a cache can hand out again.
 #[inline(always)]
 pub fn assert_value<V: Clone + Send + Sync + 'static>() {}
+
+/// A key or value a second-level store keeps: serialized with serde.
+#[cfg(feature = "store")]
+#[inline(always)]
+pub fn assert_stored<T: serde::Serialize + serde::de::DeserializeOwned>() {}

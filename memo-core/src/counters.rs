@@ -58,6 +58,8 @@ pub(crate) struct Slot {
     errors: AtomicU64,
     /// Of those, the ones answered with an expired value (`stale_on_error`).
     stale: AtomicU64,
+    /// Hits answered by the second-level store (`store = ...`).
+    stored: AtomicU64,
     misses: AtomicU64,
     evictions: AtomicU64,
     /// Entries in this thread's own cache (`thread_local` caches only).
@@ -79,6 +81,7 @@ impl Slot {
             waited: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             stale: AtomicU64::new(0),
+            stored: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             entries: AtomicUsize::new(0),
@@ -106,6 +109,7 @@ pub(crate) struct Totals {
     pub(crate) waited: u64,
     pub(crate) errors: u64,
     pub(crate) stale: u64,
+    pub(crate) stored: u64,
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
     /// Time spent in timed executions of the body.
@@ -123,6 +127,7 @@ impl Totals {
             waited: slot.waited.load(Relaxed),
             errors: slot.errors.load(Relaxed),
             stale: slot.stale.load(Relaxed),
+            stored: slot.stored.load(Relaxed),
             misses: slot.misses.load(Relaxed),
             evictions: slot.evictions.load(Relaxed),
             body_nanos: slot.body_nanos.load(Relaxed),
@@ -136,6 +141,7 @@ impl Totals {
         self.waited += now.waited.wrapping_sub(base.waited);
         self.errors += now.errors.wrapping_sub(base.errors);
         self.stale += now.stale.wrapping_sub(base.stale);
+        self.stored += now.stored.wrapping_sub(base.stored);
         self.misses += now.misses.wrapping_sub(base.misses);
         self.evictions += now.evictions.wrapping_sub(base.evictions);
         self.body_nanos += now.body_nanos.wrapping_sub(base.body_nanos);
@@ -290,12 +296,19 @@ impl LocalCounts {
         bump(&self.slot.stale, 1);
     }
 
-    /// This thread's `(hits, waited, misses)`, for `f::traced`.
-    pub(crate) fn snapshot(&self) -> (u64, u64, u64) {
+    /// Counts a hit answered by the second-level store.
+    pub(crate) fn store_hit(&self) {
+        bump(&self.slot.hits, 1);
+        bump(&self.slot.stored, 1);
+    }
+
+    /// This thread's `(hits, waited, misses, store hits)`, for `f::traced`.
+    pub(crate) fn snapshot(&self) -> (u64, u64, u64, u64) {
         (
             self.slot.hits.load(Relaxed),
             self.slot.waited.load(Relaxed),
             self.slot.misses.load(Relaxed),
+            self.slot.stored.load(Relaxed),
         )
     }
 

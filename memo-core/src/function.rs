@@ -41,6 +41,8 @@ pub struct Info {
     pub stale_on_error: bool,
     /// `ttl_of = EXPR`: each entry has an expiry of its own.
     pub ttl_of: bool,
+    /// `store = ...`: the second-level store, for its counters and `clear()`.
+    pub store: Option<&'static dyn StoreStats>,
     /// A generic function: one `Function` per instantiation, named
     /// `path::f::<T>`; this one only sums them.
     pub generic: bool,
@@ -69,12 +71,21 @@ impl Info {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: None,
             generic: false,
             entries: 0,
             params: &[],
             touched: None,
         }
     }
+}
+
+/// A second-level store as `Stats` and `clear()` see it.
+pub trait StoreStats: Sync {
+    /// Operations that failed (counted as misses of the store).
+    fn errors(&self) -> u64;
+    /// Drops this function's entries from the store and zeroes its counters.
+    fn clear(&self);
 }
 
 /// A shared store with its key and value types erased, so that `Function`
@@ -464,6 +475,8 @@ impl Function {
             waited: totals.waited,
             errors: totals.errors,
             stale: totals.stale,
+            store_hits: totals.stored,
+            store_errors: self.info.store.map_or(0, |store| store.errors()),
             misses: totals.misses,
             entries,
             evictions: totals.evictions,
@@ -493,6 +506,9 @@ impl Function {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(touched) = self.info.touched {
             touched.reset();
+        }
+        if let Some(store) = self.info.store {
+            store.clear();
         }
         self.counters.reset();
         if self.info.generic {

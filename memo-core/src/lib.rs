@@ -36,16 +36,20 @@ pub use stats::{Kind, Stats};
 /// What the generated code calls. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "store")]
+    pub use crate::checks::assert_stored;
     pub use crate::checks::{assert_key, assert_value};
     pub use crate::counters::{
         count_method, count_miss, count_sampled, tick, LocalCounts, ThreadSlot, Timer,
     };
-    pub use crate::function::{Function, Info, Instance};
+    pub use crate::function::{Function, Info, Instance, StoreStats};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{
         always, fill, fill_async, get, identity, insert, lookup, remove, traced, typed_future,
-        Computed, ErasedLocal, Local, LocalSlot, Miss, Rules,
+        Computed, ErasedLocal, Local, LocalSlot, Miss, Rules, Tier,
     };
+    #[cfg(feature = "store")]
+    pub use crate::persist::__private as persist;
     pub use crate::profile::{Hashed, KeyProbe, Observe, Unhashed};
     pub use crate::registry::Registration;
     pub use crate::stats::Kind;

@@ -519,7 +519,7 @@ where
         key: K,
         observed: &[i128],
         body: impl FnOnce() -> R,
-        rules: Rules<V, R>,
+        rules: Rules<K, V, R>,
     ) -> R {
         let mut lead = None;
         if self.function.info().single_flight && miss.cache && self.mode != Mode::ThreadLocal {
@@ -542,6 +542,13 @@ where
                 }
             }
         }
+        if let Some(value) = rules
+            .store
+            .filter(|_| miss.cache)
+            .and_then(|tier| (tier.get)(&key))
+        {
+            return self.store_hit(miss, key, value, rules, lead.is_some());
+        }
         let (generation, timed) = self.begin(miss.hash, observed);
         let outer = Depth::enter(self);
         let start = timed.then(Instant::now);
@@ -551,7 +558,7 @@ where
         }
         drop(outer);
         // A waiter looks the key up as soon as the flight lands: publish first.
-        let out = self.finish(miss, key, result, generation, rules, lead.is_some());
+        let out = self.finish(miss, key, result, generation, rules, lead.is_some(), false);
         drop(lead);
         out
     }
@@ -569,14 +576,16 @@ where
     /// since `generation`; serves a stale value for a failed run with
     /// `stale_on_error`. Publishes what this thread computed when its
     /// outermost call returns, or at once (`now`).
+    #[allow(clippy::too_many_arguments)]
     fn finish<R>(
         &self,
         miss: &Miss,
         key: K,
         result: R,
         generation: u64,
-        rules: Rules<V, R>,
+        rules: Rules<K, V, R>,
         now: bool,
+        now_async: bool,
     ) -> R {
         let current = self.function.generation.load(Ordering::Acquire) == generation
             && self.generation.get() == generation
@@ -586,6 +595,13 @@ where
             Computed::Keep(value) => {
                 if current {
                     let ttl = rules.ttl_of.map_or(info.ttl, |ttl_of| ttl_of(&value));
+                    if let Some(tier) = rules.store {
+                        if now_async {
+                            (tier.put_async)(&key, &value, ttl);
+                        } else {
+                            (tier.put)(&key, &value, ttl);
+                        }
+                    }
                     self.store(miss.hash, key, &value, ttl);
                 }
                 (rules.wrap)(value)
@@ -615,6 +631,20 @@ where
             self.publish();
         }
         out
+    }
+
+    /// A value the second-level store had: a hit (counted as one from the
+    /// store), kept in the in-process cache too.
+    fn store_hit<R>(&self, miss: &Miss, key: K, value: V, rules: Rules<K, V, R>, now: bool) -> R {
+        self.counts.store_hit();
+        let ttl = rules
+            .ttl_of
+            .map_or(self.function.info().ttl, |ttl_of| ttl_of(&value));
+        self.store(miss.hash, key, &value, ttl);
+        if now || self.depth.get() == 0 {
+            self.publish();
+        }
+        (rules.wrap)(value)
     }
 
     /// The value stored for `key`, expired or not (`stale_on_error`).
@@ -650,10 +680,12 @@ where
 
     /// Which path served the call that moved this thread's counters from
     /// `before`: the body, a wait on another caller, or the cache.
-    fn source_since(&self, before: (u64, u64, u64)) -> Source {
-        let (hits, waited, misses) = self.counts.snapshot();
+    fn source_since(&self, before: (u64, u64, u64, u64)) -> Source {
+        let (hits, waited, misses, stored) = self.counts.snapshot();
         if misses != before.2 {
             Source::Body
+        } else if stored != before.3 {
+            Source::Store
         } else if waited != before.1 {
             Source::Wait
         } else if hits != before.0 {
@@ -669,12 +701,15 @@ where
     }
 
     /// Stores `value` for `key` as if a call had computed it.
-    fn prime<R>(&self, key: K, value: &V, rules: Rules<V, R>) {
+    fn prime<R>(&self, key: K, value: &V, rules: Rules<K, V, R>) {
         self.sync();
         let hash = hash(&self.hasher, &ByKey(&key));
         let ttl = rules
             .ttl_of
             .map_or(self.function.info().ttl, |ttl_of| ttl_of(value));
+        if let Some(tier) = rules.store {
+            (tier.put)(&key, value, ttl);
+        }
         self.store(hash, key, value, ttl);
         if self.depth.get() == 0 {
             self.publish();
@@ -1113,7 +1148,7 @@ pub fn fill<K, V, R, S>(
     key: K,
     observed: &[i128],
     body: impl FnOnce() -> R,
-    rules: Rules<V, R>,
+    rules: Rules<K, V, R>,
 ) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -1151,7 +1186,7 @@ pub async fn fill_async<K, V, R, S, const N: usize>(
     key: K,
     observed: [i128; N],
     body: impl Future<Output = R>,
-    rules: Rules<V, R>,
+    rules: Rules<K, V, R>,
 ) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -1189,6 +1224,25 @@ where
             }
         }
     }
+    if let Some(tier) = rules.store.filter(|_| miss.cache) {
+        if let Some(value) = (tier.get_async)(&key).await {
+            let mut key = Some(key);
+            let mut value = Some(value);
+            let out = local.try_local(instance, |local| {
+                let (Some(key), Some(value)) = (key.take(), value.take()) else {
+                    return None;
+                };
+                local.sync();
+                Some(local.store_hit(&miss, key, value, rules, true))
+            });
+            drop(lead);
+            match (out.flatten(), value) {
+                (Some(out), _) => return out,
+                (None, Some(value)) => return (rules.wrap)(value),
+                (None, None) => unreachable_part(),
+            }
+        }
+    }
     let Some((generation, timed)) =
         local.try_local(instance, |local| local.begin(miss.hash, &observed))
     else {
@@ -1206,7 +1260,7 @@ where
         let (Some(key), Some(result)) = (key.take(), result.take()) else {
             return None;
         };
-        Some(local.finish(&miss, key, result, generation, rules, true))
+        Some(local.finish(&miss, key, result, generation, rules, true, true))
     });
     drop(lead);
     match (out.flatten(), result) {
@@ -1241,7 +1295,7 @@ pub fn insert<K, V, R, S>(
     instance: Instance,
     key: K,
     value: V,
-    rules: Rules<V, R>,
+    rules: Rules<K, V, R>,
 ) where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -1291,6 +1345,8 @@ where
 pub enum Source {
     /// The in-process cache: a hit.
     Cache,
+    /// The second-level store (`store = ...`).
+    Store,
     /// Another caller's run of the same key, waited for (`single_flight`).
     Wait,
     /// The body ran.
@@ -1335,24 +1391,52 @@ impl<T, E> Computed<T, Result<T, E>> {
 }
 
 /// How a function's results go in and out of its cache: `split` a result
-/// into what to store, `wrap` a stored value back into a result, and the
-/// entry's own expiry (`ttl_of`).
-pub struct Rules<V, R> {
+/// into what to store, `wrap` a stored value back into a result, the
+/// entry's own expiry (`ttl_of`), and the second-level store behind the
+/// in-process cache (`store = ...`).
+pub struct Rules<K, V, R> {
     /// `Computed::value` or `Computed::result`, with `cache_if`.
     pub split: fn(R) -> Computed<V, R>,
     /// The identity, or `Ok`.
     pub wrap: fn(V) -> R,
     /// `ttl_of = EXPR`: the entry's own time to live (`None`: no expiry).
     pub ttl_of: Option<fn(&V) -> Option<Duration>>,
+    /// `store = ...`: consulted after the in-process cache, before the body.
+    pub store: Option<Tier<K, V>>,
 }
 
-impl<V, R> Clone for Rules<V, R> {
+impl<K, V, R> Clone for Rules<K, V, R> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<V, R> Copy for Rules<V, R> {}
+impl<K, V, R> Copy for Rules<K, V, R> {}
+
+/// A second-level store as the call path sees it: typed closures the
+/// generated code writes over the store's serde-based front, so that this
+/// path needs no serde bounds. Every failure is already a counted miss.
+pub struct Tier<K, V> {
+    /// The stored value of a key, if the store has a fresh one.
+    pub get: fn(&K) -> Option<V>,
+    /// Stores a value, with the entry's time to live.
+    pub put: fn(&K, &V, Option<Duration>),
+    /// `get` for an `async fn`: the blocking call runs on a store thread.
+    pub get_async: fn(&K) -> Fetching<V>,
+    /// `put` for an `async fn`: queued, never awaited.
+    pub put_async: fn(&K, &V, Option<Duration>),
+}
+
+/// A store read in flight, for an `async fn`.
+pub type Fetching<V> = std::pin::Pin<Box<dyn Future<Output = Option<V>> + Send>>;
+
+impl<K, V> Clone for Tier<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K, V> Copy for Tier<K, V> {}
 
 /// `cache_if` when none is given: keep every value.
 #[must_use]

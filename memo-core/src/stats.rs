@@ -49,6 +49,11 @@ pub struct Stats {
     /// Of those, the calls answered with the expired `Ok` value instead
     /// (`stale_on_error`).
     pub stale: u64,
+    /// Of the hits, the ones the second-level store answered (`store = ...`).
+    pub store_hits: u64,
+    /// Store operations that failed (down, slow, garbage): each became a miss
+    /// of the store, never a failed call.
+    pub store_errors: u64,
     /// Executions of the body through this call path.
     pub misses: u64,
     /// Entries held now: cached results, or the table length for `#[precompute]`.
@@ -94,6 +99,8 @@ impl Stats {
         self.waited += other.waited;
         self.errors += other.errors;
         self.stale += other.stale;
+        self.store_hits += other.store_hits;
+        self.store_errors += other.store_errors;
         self.misses += other.misses;
         self.entries += other.entries;
         self.evictions += other.evictions;

@@ -13,3 +13,5 @@ syn::custom_keyword!(cache_if);
 syn::custom_keyword!(refresh);
 syn::custom_keyword!(stale_on_error);
 syn::custom_keyword!(ttl_of);
+syn::custom_keyword!(store);
+syn::custom_keyword!(version);

@@ -33,7 +33,7 @@ impl Attr {
     fn accepts(self) -> &'static str {
         match self {
             Attr::Memoize => {
-                "`capacity = N`, `policy = lru`, `thread_local`, `single_flight`, `ttl = \"500ms\"`, `refresh`, `ttl_of = EXPR`, `key = EXPR`, `cache_if = EXPR`, `stale_on_error` and `crate = path`"
+                "`capacity = N`, `policy = lru`, `thread_local`, `single_flight`, `ttl = \"500ms\"`, `refresh`, `ttl_of = EXPR`, `key = EXPR`, `cache_if = EXPR`, `stale_on_error`, `store = disk | redis | path`, `version = N` and `crate = path`"
             }
             Attr::Precompute => {
                 "`domain = (a..b, ...)`, `strict`, `max_entries = N` and `crate = path`"
@@ -64,9 +64,22 @@ pub(crate) struct Options {
     pub(crate) stale_on_error: Option<Span>,
     /// `ttl_of = EXPR`: an entry's own time to live.
     pub(crate) ttl_of: Option<Expr>,
+    /// `store = disk | redis | path::to::fn`, where it was written.
+    pub(crate) store: Option<(Store, Span)>,
+    /// `version = N`: part of a store's keys.
+    pub(crate) version: Option<u32>,
     pub(crate) domain: Option<Expr>,
     pub(crate) strict: bool,
     pub(crate) max_entries: Option<u64>,
+}
+
+/// A second-level store.
+#[derive(Clone)]
+pub(crate) enum Store {
+    Disk,
+    Redis,
+    /// A fn returning `&'static dyn memo::store::Backend`.
+    User(Path),
 }
 
 /// An option that may be given at most once.
@@ -104,6 +117,8 @@ struct Raw {
     refresh: Once<Span>,
     stale_on_error: Once<Span>,
     ttl_of: Once<Expr>,
+    store: Once<(Store, Span)>,
+    version: Once<(u32, Span)>,
     domain: Once<Expr>,
     strict: Once<()>,
     max_entries: Once<u64>,
@@ -123,6 +138,8 @@ impl Raw {
             refresh: Once::new("refresh"),
             stale_on_error: Once::new("stale_on_error"),
             ttl_of: Once::new("ttl_of"),
+            store: Once::new("store"),
+            version: Once::new("version"),
             domain: Once::new("domain"),
             strict: Once::new("strict"),
             max_entries: Once::new("max_entries"),
@@ -142,6 +159,8 @@ impl Raw {
             refresh: self.refresh.value,
             stale_on_error: self.stale_on_error.value,
             ttl_of: self.ttl_of.value,
+            store: self.store.value,
+            version: self.version.value.map(|(v, _)| v),
             domain: self.domain.value,
             strict: self.strict.value.is_some(),
             max_entries: self.max_entries.value,
@@ -193,6 +212,12 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
         errors.at(
             expr,
             "`ttl_of` gives each entry its own expiry and `ttl` one for all; keep one of them",
+        );
+    }
+    if let (Some((_, at)), None) = (raw.version.value, &raw.store.value) {
+        errors.at_span(
+            at,
+            "`version` is part of a store's keys; add `store = disk` (or `redis`, or a backend fn), or remove `version`",
         );
     }
     if let (Some(at), None) = (raw.policy.value, raw.capacity.value) {
@@ -327,6 +352,29 @@ fn parse_one(
             "a function from a reference to the value to `Option<Duration>`, e.g. `ttl_of = Token::lifetime`",
         )?;
         raw.ttl_of.set(errors, span, expr);
+    } else if input.peek(kw::store) {
+        input.parse::<kw::store>()?;
+        allowed(&[Attr::Memoize], "store")?;
+        let path = value::<Path>(
+            input,
+            span,
+            "store",
+            "`disk`, `redis`, or the path of a fn returning `&'static dyn memo::store::Backend`",
+        )?;
+        let store = if path.is_ident("disk") {
+            Store::Disk
+        } else if path.is_ident("redis") {
+            Store::Redis
+        } else {
+            Store::User(path)
+        };
+        raw.store.set(errors, span, (store, span));
+    } else if input.peek(kw::version) {
+        input.parse::<kw::version>()?;
+        allowed(&[Attr::Memoize], "version")?;
+        let lit = value::<LitInt>(input, span, "version", "an integer, e.g. `version = 2`")?;
+        let n: u32 = integer(&lit, "version", "u32", "version = 2")?;
+        raw.version.set(errors, span, (n, span));
     } else if input.peek(kw::refresh) {
         input.parse::<kw::refresh>()?;
         allowed(&[Attr::Memoize], "refresh")?;

@@ -36,6 +36,7 @@ pub mod fib {
         refresh: false,
         stale_on_error: false,
         ttl_of: false,
+        store: ::core::option::Option::None,
         generic: false,
         entries: 0,
         params: &[],

@@ -21,13 +21,14 @@ pub fn fib(n: u64) -> u64 {
         ::memo::__private::Lookup::into_key(__memo_query),
         &[::memo::__private::Observe::observe(&n)],
         move || -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } },
-        ::memo::__private::Rules::<u64, u64> {
+        ::memo::__private::Rules::<_, u64, u64> {
             split: |__memo_r| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::memo::__private::identity,
             ttl_of: ::core::option::Option::None,
+            store: ::core::option::Option::None,
         },
     )
 }
@@ -51,6 +52,7 @@ impl fib {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: ::core::option::Option::None,
             generic: false,
             entries: 0,
             params: &["u64"],
@@ -105,13 +107,14 @@ impl fib {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<u64, u64> {
+            ::memo::__private::Rules::<_, u64, u64> {
                 split: |__memo_r| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
                 ttl_of: ::core::option::Option::None,
+                store: ::core::option::Option::None,
             },
         );
     }
@@ -120,11 +123,12 @@ impl fib {
     #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
     pub fn remove(n: u64) -> ::core::option::Option<u64> {
         let __memo_query = (&n,);
-        ::memo::__private::remove(
+        let __memo_removed = ::memo::__private::remove(
             fib::__memo_local(),
             ::memo::__private::Instance::plain(),
             &__memo_query,
-        )
+        );
+        __memo_removed
     }
     /// Calls the function and tells where its value came from: the
     /// cache, a wait on another caller, or the body.
@@ -163,13 +167,14 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
         move || -> Result<u64, std::num::ParseIntError> {
             u64::from_str_radix(s, radix)
         },
-        ::memo::__private::Rules::<u64, Result<u64, std::num::ParseIntError>> {
+        ::memo::__private::Rules::<_, u64, Result<u64, std::num::ParseIntError>> {
             split: |__memo_r| ::memo::__private::Computed::result(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::core::result::Result::Ok,
             ttl_of: ::core::option::Option::None,
+            store: ::core::option::Option::None,
         },
     )
 }
@@ -197,6 +202,7 @@ impl parse {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: ::core::option::Option::None,
             generic: false,
             entries: 0,
             params: &[],
@@ -252,13 +258,14 @@ impl parse {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<u64, Result<u64, std::num::ParseIntError>> {
+            ::memo::__private::Rules::<_, u64, Result<u64, std::num::ParseIntError>> {
                 split: |__memo_r| ::memo::__private::Computed::result(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::core::result::Result::Ok,
                 ttl_of: ::core::option::Option::None,
+                store: ::core::option::Option::None,
             },
         );
     }
@@ -267,11 +274,12 @@ impl parse {
     #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
     pub fn remove(s: &str, radix: u32) -> ::core::option::Option<u64> {
         let __memo_query = (s, &radix);
-        ::memo::__private::remove(
+        let __memo_removed = ::memo::__private::remove(
             parse::__memo_local(),
             ::memo::__private::Instance::plain(),
             &__memo_query,
-        )
+        );
+        __memo_removed
     }
     /// Calls the function and tells where its value came from: the
     /// cache, a wait on another caller, or the body.
@@ -316,13 +324,14 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
             ::memo::__private::Observe::observe(&event_type),
         ],
         move || -> bool { (rule_id * 31 + event_type) % 3 != 0 },
-        ::memo::__private::Rules::<bool, bool> {
+        ::memo::__private::Rules::<_, bool, bool> {
             split: |__memo_r| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::memo::__private::identity,
             ttl_of: ::core::option::Option::None,
+            store: ::core::option::Option::None,
         },
     )
 }
@@ -348,6 +357,7 @@ impl validate {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: ::core::option::Option::None,
             generic: false,
             entries: 0,
             params: &["u32", "u32"],
@@ -402,13 +412,14 @@ impl validate {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<bool, bool> {
+            ::memo::__private::Rules::<_, bool, bool> {
                 split: |__memo_r| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
                 ttl_of: ::core::option::Option::None,
+                store: ::core::option::Option::None,
             },
         );
     }
@@ -417,11 +428,12 @@ impl validate {
     #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
     pub fn remove(rule_id: u32, event_type: u32) -> ::core::option::Option<bool> {
         let __memo_query = (&rule_id, &event_type);
-        ::memo::__private::remove(
+        let __memo_removed = ::memo::__private::remove(
             validate::__memo_local(),
             ::memo::__private::Instance::plain(),
             &__memo_query,
-        )
+        );
+        __memo_removed
     }
     /// Calls the function and tells where its value came from: the
     /// cache, a wait on another caller, or the body.
@@ -459,6 +471,7 @@ impl Rect {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: ::core::option::Option::None,
             generic: false,
             entries: 0,
             params: &[],
@@ -496,13 +509,14 @@ impl Rect {
             ::memo::__private::Lookup::into_key(__memo_query),
             &[],
             move || -> String { format!("w={}", self.w) },
-            ::memo::__private::Rules::<String, String> {
+            ::memo::__private::Rules::<_, String, String> {
                 split: |__memo_r| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
                 ttl_of: ::core::option::Option::None,
+                store: ::core::option::Option::None,
             },
         )
     }

@@ -94,6 +94,7 @@ impl popcount {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: ::core::option::Option::None,
             generic: false,
             entries: popcount::__MEMO_LEN,
             params: &[],

@@ -187,6 +187,17 @@ impl Persisted {
         }
     }
 
+    /// [`put_async`](Self::put_async) without waiting: the write is queued
+    /// for a store thread, so an `async fn` never blocks on it.
+    pub fn put_queued<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &'static self,
+        key: &K,
+        value: &V,
+        ttl: Option<Duration>,
+    ) {
+        drop(self.put_async(key, value, ttl));
+    }
+
     /// A snapshot of the counters.
     pub fn counts(&self) -> PersistCounts {
         PersistCounts {
@@ -347,5 +358,16 @@ impl Future for Write {
         }
         self.call = None;
         Poll::Ready(())
+    }
+}
+
+impl crate::function::StoreStats for Persisted {
+    fn errors(&self) -> u64 {
+        self.errors.load(Relaxed) + self.garbage.load(Relaxed)
+    }
+
+    fn clear(&self) {
+        Persisted::clear(self);
+        self.reset_counts();
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct InfoFields {
     pub(crate) refresh: bool,
     pub(crate) stale_on_error: bool,
     pub(crate) ttl_of: bool,
+    /// `Some(&__MEMO_STORE)` with `store = ...`.
+    pub(crate) store: TokenStream,
     /// One `Function` per instantiation of the type parameters.
     pub(crate) generic: bool,
     pub(crate) entries: TokenStream,
@@ -77,6 +79,7 @@ impl InfoFields {
             refresh: false,
             stale_on_error: false,
             ttl_of: false,
+            store: quote!(::core::option::Option::None),
             generic: false,
             entries: quote!(0),
             params: quote!(&[]),
@@ -116,6 +119,7 @@ pub(crate) fn state_items(
         refresh,
         stale_on_error,
         ttl_of,
+        store,
         generic,
         entries,
         params,
@@ -144,6 +148,7 @@ pub(crate) fn state_items(
             refresh: #refresh,
             stale_on_error: #stale_on_error,
             ttl_of: #ttl_of,
+            store: #store,
             generic: #generic,
             entries: #entries,
             params: #params,

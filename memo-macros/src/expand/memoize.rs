@@ -10,14 +10,14 @@
 //! functions. Methods keep their statics in their own body.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{GenericParam, Ident};
 
 use super::common::{self, InfoFields};
 use crate::errors::Errors;
 use crate::model::{borrowed_lifetime, small_integer, Func, Pass};
-use crate::options::Options;
+use crate::options::{Options, Store};
 
 /// What the expansion needs to know about the function, computed once.
 struct Shape<'a> {
@@ -52,6 +52,14 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         );
     }
     let generic = type_params(func).next().is_some();
+    if let (Some((_, at)), true) = (&options.store, func.in_impl() || generic) {
+        errors.at_span(
+            *at,
+            "a `store` keys its entries by the function's path and arguments, which cannot tell a \
+             method's `Self` types or a generic function's instantiations apart; \
+             apply `store` to a non-generic free function the method calls",
+        );
+    }
     let root = common::root(options);
     let shape = Shape {
         output: func
@@ -82,6 +90,11 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         refresh: options.refresh.is_some(),
         stale_on_error: options.stale_on_error.is_some(),
         ttl_of: options.ttl_of.is_some(),
+        store: if options.store.is_some() {
+            quote!(::core::option::Option::Some(&__MEMO_STORE))
+        } else {
+            quote!(::core::option::Option::None)
+        },
         generic,
         params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
@@ -218,13 +231,68 @@ fn rules(shape: &Shape) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let output = &shape.output;
+    let store = if options.store.is_some() && !func.in_impl() {
+        let name = func.name();
+        quote! {
+            ::core::option::Option::Some(#root::__private::Tier {
+                get: |__memo_k| #name::__memo_store().get(__memo_k),
+                put: |__memo_k, __memo_v, __memo_ttl| #name::__memo_store().put(__memo_k, __memo_v, __memo_ttl),
+                get_async: |__memo_k| ::std::boxed::Box::pin(#name::__memo_store().get_async(__memo_k)),
+                put_async: |__memo_k, __memo_v, __memo_ttl| {
+                    #name::__memo_store().put_queued(__memo_k, __memo_v, __memo_ttl);
+                },
+            })
+        }
+    } else {
+        quote!(::core::option::Option::None)
+    };
     quote! {
-        #root::__private::Rules::<#value, #output> {
+        #root::__private::Rules::<_, #value, #output> {
             split: |__memo_r| #split(__memo_r, #keep),
             wrap: #wrap,
             ttl_of: #ttl_of,
+            store: #store,
         }
     }
+}
+
+// Input:  #[memoize(store = disk, version = 2)] fn f(n: u64, s: &str) -> R
+// Output: static __MEMO_STORE: Persisted = Persisted::new(
+//             Prefix::new(concat!(module_path!(), "::f"), "u64, & str -> R", 2),
+//             || ::memo::__store_disk!(),
+//         );
+fn store_static(shape: &Shape) -> Option<TokenStream> {
+    let Shape {
+        root,
+        options,
+        func,
+        output,
+        ..
+    } = shape;
+    let (store, _) = options.store.as_ref()?;
+    let name = func.name();
+    let backend = match store {
+        Store::Disk => quote!(#root::__store_disk!()),
+        Store::Redis => quote!(#root::__store_redis!()),
+        Store::User(path) => {
+            quote_spanned!(path.span()=> ::core::result::Result::Ok(#path()))
+        }
+    };
+    let types = func.params.iter().map(|p| &p.ty);
+    let signature = quote!(#(#types),* -> #output).to_string();
+    let version = options.version.unwrap_or(0);
+    Some(quote! {
+        #root::__store_feature!();
+        static __MEMO_STORE: #root::__private::persist::Persisted =
+            #root::__private::persist::Persisted::new(
+                #root::__private::persist::Prefix::new(
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                    #signature,
+                    #version,
+                ),
+                || #backend,
+            );
+    })
 }
 
 // Input:  fn f<T>(x: T, s: &str) -> R   (a free function)
@@ -266,6 +334,38 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     };
     let one_key = one_key(shape);
     let traced = traced(shape);
+    let statics = match store_static(shape) {
+        Some(store) => quote! {
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_statics() -> (
+                &'static #root::__private::Function,
+                &'static #root::__private::persist::Persisted,
+            ) {
+                #store
+                #state_items
+                (&#state, &__MEMO_STORE)
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_state() -> &'static #root::__private::Function {
+                #name::__memo_statics().0
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_store() -> &'static #root::__private::persist::Persisted {
+                #name::__memo_statics().1
+            }
+        },
+        None => quote! {
+            #[doc(hidden)]
+            #[inline(always)]
+            fn __memo_state() -> &'static #root::__private::Function {
+                #state_items
+                &#state
+            }
+        },
+    };
     let vis = &func.item.vis;
     let doc = format!("Counters and controls of [`{name}()`](fn@{name}), generated by `memo`.");
     quote! {
@@ -274,12 +374,7 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
         #vis enum #name {}
         #[allow(dead_code)]
         impl #name {
-            #[doc(hidden)]
-            #[inline(always)]
-            fn __memo_state() -> &'static #root::__private::Function {
-                #state_items
-                &#state
-            }
+            #statics
             #[doc(hidden)]
             #[inline(always)]
             fn __memo_local() -> &'static #root::__private::LocalKey<#local_type> {
@@ -360,6 +455,13 @@ fn one_key(shape: &Shape) -> TokenStream {
     let local = quote!(#name::__memo_local());
     let rules = rules(shape);
     let query_var = common::local("__memo_query");
+    let store_remove = if options.store.is_some() {
+        quote! {
+            #name::__memo_store().remove(&#root::__private::Lookup::into_key(#query_var));
+        }
+    } else {
+        TokenStream::new()
+    };
     quote! {
         /// The cached value for these arguments, if there is one: runs
         /// nothing and counts nothing.
@@ -387,7 +489,9 @@ fn one_key(shape: &Shape) -> TokenStream {
         #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
         pub fn remove #generics (#(#args),*) -> ::core::option::Option<#output> #where_clause {
             let #query_var = #query;
-            #root::__private::remove(#local, #instance, &#query_var)
+            let __memo_removed = #root::__private::remove(#local, #instance, &#query_var);
+            #store_remove
+            __memo_removed
         }
     }
 }
@@ -616,6 +720,24 @@ fn bound_checks(shape: &Shape) -> TokenStream {
     }
     if let Some(value) = func.ok_type.as_ref().or(func.output.as_ref()) {
         checks.extend(quote_spanned!(value.span()=> #root::__private::assert_value::<#value>();));
+        if options.store.is_some() {
+            checks.extend(
+                quote_spanned!(value.span()=> #root::__private::assert_stored::<#value>();),
+            );
+        }
+    }
+    if options.store.is_some() && options.key.is_none() {
+        for param in &func.params {
+            let ty = match &param.pass {
+                Pass::Owned => param.ty.to_token_stream(),
+                Pass::Borrowed(referent) => {
+                    quote_spanned!(referent.span()=> <#referent as #root::__private::ToOwned>::Owned)
+                }
+            };
+            checks.extend(
+                quote_spanned!(param.ty.span()=> #root::__private::assert_stored::<#ty>();),
+            );
+        }
     }
     checks
 }
