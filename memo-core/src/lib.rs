@@ -45,8 +45,9 @@ pub mod __private {
     pub use crate::function::{Function, Info, Instance, StoreStats};
     pub use crate::lookup::{Lookup, Owned};
     pub use crate::memoize::{
-        always, fill, fill_async, get, identity, insert, lookup, remove, traced, typed_future,
-        Computed, ErasedLocal, Local, LocalSlot, Miss, Rules, Tier,
+        always, fill, fill_async, get, identity, insert, lookup, remove, traced, ttl_fn,
+        typed_future, Computed, ErasedLocal, Local, LocalSlot, Miss, NoStore, NoTtl, Rule, Rules,
+        Tier,
     };
     #[cfg(feature = "store")]
     pub use crate::persist::__private as persist;

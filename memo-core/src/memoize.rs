@@ -519,35 +519,66 @@ where
         key: K,
         observed: &[i128],
         body: impl FnOnce() -> R,
-        rules: Rules<K, V, R>,
+        rules: impl Rule<K, V, R>,
     ) -> R {
-        let mut lead = None;
         if self.function.info().single_flight && miss.cache && self.mode != Mode::ThreadLocal {
-            loop {
-                match self.function.flights().claim(miss.hash, true) {
-                    Claim::Lead(claimed) => {
-                        lead = Some(claimed);
-                        break;
+            return self.fill_single_flight(miss, key, observed, body, rules);
+        }
+        self.run(miss, key, observed, body, rules, false)
+    }
+
+    /// `fill` with `single_flight`: claims the key's flight first, or waits
+    /// for the caller running it and looks the key up again. The flight lands
+    /// when this returns (or unwinds).
+    #[inline(never)]
+    fn fill_single_flight<R>(
+        &self,
+        miss: &Miss,
+        key: K,
+        observed: &[i128],
+        body: impl FnOnce() -> R,
+        rules: impl Rule<K, V, R>,
+    ) -> R {
+        loop {
+            match self.function.flights().claim(miss.hash, true) {
+                Claim::Lead(lead) => {
+                    // A waiter looks the key up as soon as the flight lands:
+                    // publish first.
+                    let out = self.run(miss, key, observed, body, rules, true);
+                    drop(lead);
+                    return out;
+                }
+                Claim::Reenter => break,
+                Claim::Wait(flight) => {
+                    if !flight.wait() {
+                        break; // waiting would close a cycle: run the body
                     }
-                    Claim::Reenter => break,
-                    Claim::Wait(flight) => {
-                        if !flight.wait() {
-                            break; // waiting would close a cycle: run the body
-                        }
-                        if let Ok(value) = self.find(&ByKey(&key)) {
-                            self.counts.waited();
-                            return (rules.wrap)(value);
-                        }
+                    if let Ok(value) = self.find(&ByKey(&key)) {
+                        self.counts.waited();
+                        return rules.wrap(value);
                     }
                 }
             }
         }
-        if let Some(value) = rules
-            .store
-            .filter(|_| miss.cache)
-            .and_then(|tier| (tier.get)(&key))
-        {
-            return self.store_hit(miss, key, value, rules, lead.is_some());
+        self.run(miss, key, observed, body, rules, false)
+    }
+
+    /// Asks the store, else runs the body and keeps what it computed;
+    /// publishes at once with `now`.
+    #[inline(always)]
+    fn run<R>(
+        &self,
+        miss: &Miss,
+        key: K,
+        observed: &[i128],
+        body: impl FnOnce() -> R,
+        rules: impl Rule<K, V, R>,
+        now: bool,
+    ) -> R {
+        if let Some(tier) = rules.store() {
+            if let Some(value) = miss.cache.then(|| (tier.get)(&key)).flatten() {
+                return self.store_hit(miss, key, value, rules, now);
+            }
         }
         let (generation, timed) = self.begin(miss.hash, observed);
         let outer = Depth::enter(self);
@@ -557,15 +588,13 @@ where
             self.counts.timed(start);
         }
         drop(outer);
-        // A waiter looks the key up as soon as the flight lands: publish first.
-        let out = self.finish(miss, key, result, generation, rules, lead.is_some(), false);
-        drop(lead);
-        out
+        self.finish(miss, key, result, generation, rules, now, false)
     }
 
     /// Counts a miss that runs the body and records its arguments for the
     /// report. Returns the generation its value belongs to, and whether to
     /// time the body.
+    #[inline(always)]
     fn begin(&self, hash: u64, observed: &[i128]) -> (u64, bool) {
         let timed = self.counts.miss();
         self.observe(hash, observed);
@@ -583,7 +612,7 @@ where
         key: K,
         result: R,
         generation: u64,
-        rules: Rules<K, V, R>,
+        rules: impl Rule<K, V, R>,
         now: bool,
         now_async: bool,
     ) -> R {
@@ -591,11 +620,11 @@ where
             && self.generation.get() == generation
             && miss.cache;
         let info = self.function.info();
-        let out = match (rules.split)(result) {
+        let out = match rules.split(result) {
             Computed::Keep(value) => {
                 if current {
-                    let ttl = rules.ttl_of.map_or(info.ttl, |ttl_of| ttl_of(&value));
-                    if let Some(tier) = rules.store {
+                    let ttl = rules.ttl(&value, info.ttl);
+                    if let Some(tier) = rules.store() {
                         if now_async {
                             (tier.put_async)(&key, &value, ttl);
                         } else {
@@ -604,7 +633,7 @@ where
                     }
                     self.store(miss.hash, key, &value, ttl);
                 }
-                (rules.wrap)(value)
+                rules.wrap(value)
             }
             Computed::Skip(result) => result,
             Computed::Failed(result) => {
@@ -618,10 +647,10 @@ where
                     Some(stale) => {
                         self.counts.served_stale();
                         if current {
-                            let ttl = rules.ttl_of.map_or(info.ttl, |ttl_of| ttl_of(&stale));
+                            let ttl = rules.ttl(&stale, info.ttl);
                             self.store(miss.hash, key, &stale, ttl);
                         }
-                        (rules.wrap)(stale)
+                        rules.wrap(stale)
                     }
                     None => result,
                 }
@@ -635,16 +664,21 @@ where
 
     /// A value the second-level store had: a hit (counted as one from the
     /// store), kept in the in-process cache too.
-    fn store_hit<R>(&self, miss: &Miss, key: K, value: V, rules: Rules<K, V, R>, now: bool) -> R {
+    fn store_hit<R>(
+        &self,
+        miss: &Miss,
+        key: K,
+        value: V,
+        rules: impl Rule<K, V, R>,
+        now: bool,
+    ) -> R {
         self.counts.store_hit();
-        let ttl = rules
-            .ttl_of
-            .map_or(self.function.info().ttl, |ttl_of| ttl_of(&value));
+        let ttl = rules.ttl(&value, self.function.info().ttl);
         self.store(miss.hash, key, &value, ttl);
         if now || self.depth.get() == 0 {
             self.publish();
         }
-        (rules.wrap)(value)
+        rules.wrap(value)
     }
 
     /// The value stored for `key`, expired or not (`stale_on_error`).
@@ -701,13 +735,11 @@ where
     }
 
     /// Stores `value` for `key` as if a call had computed it.
-    fn prime<R>(&self, key: K, value: &V, rules: Rules<K, V, R>) {
+    fn prime<R>(&self, key: K, value: &V, rules: impl Rule<K, V, R>) {
         self.sync();
         let hash = hash(&self.hasher, &ByKey(&key));
-        let ttl = rules
-            .ttl_of
-            .map_or(self.function.info().ttl, |ttl_of| ttl_of(value));
-        if let Some(tier) = rules.store {
+        let ttl = rules.ttl(value, self.function.info().ttl);
+        if let Some(tier) = rules.store() {
             (tier.put)(&key, value, ttl);
         }
         self.store(hash, key, value, ttl);
@@ -1148,7 +1180,7 @@ pub fn fill<K, V, R, S>(
     key: K,
     observed: &[i128],
     body: impl FnOnce() -> R,
-    rules: Rules<K, V, R>,
+    rules: impl Rule<K, V, R>,
 ) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -1186,7 +1218,7 @@ pub async fn fill_async<K, V, R, S, const N: usize>(
     key: K,
     observed: [i128; N],
     body: impl Future<Output = R>,
-    rules: Rules<K, V, R>,
+    rules: impl Rule<K, V, R>,
 ) -> R
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -1216,7 +1248,7 @@ where
                         found
                     });
                     match found {
-                        Some(Some(value)) => return (rules.wrap)(value),
+                        Some(Some(value)) => return rules.wrap(value),
                         Some(None) => {}
                         None => return body.await,
                     }
@@ -1224,7 +1256,7 @@ where
             }
         }
     }
-    if let Some(tier) = rules.store.filter(|_| miss.cache) {
+    if let Some(tier) = rules.store().filter(|_| miss.cache) {
         if let Some(value) = (tier.get_async)(&key).await {
             let mut key = Some(key);
             let mut value = Some(value);
@@ -1238,7 +1270,7 @@ where
             drop(lead);
             match (out.flatten(), value) {
                 (Some(out), _) => return out,
-                (None, Some(value)) => return (rules.wrap)(value),
+                (None, Some(value)) => return rules.wrap(value),
                 (None, None) => unreachable_part(),
             }
         }
@@ -1295,7 +1327,7 @@ pub fn insert<K, V, R, S>(
     instance: Instance,
     key: K,
     value: V,
-    rules: Rules<K, V, R>,
+    rules: impl Rule<K, V, R>,
 ) where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -1394,24 +1426,119 @@ impl<T, E> Computed<T, Result<T, E>> {
 /// into what to store, `wrap` a stored value back into a result, the
 /// entry's own expiry (`ttl_of`), and the second-level store behind the
 /// in-process cache (`store = ...`).
-pub struct Rules<K, V, R> {
+pub struct Rules<S, W, T, St> {
     /// `Computed::value` or `Computed::result`, with `cache_if`.
-    pub split: fn(R) -> Computed<V, R>,
+    pub split: S,
     /// The identity, or `Ok`.
-    pub wrap: fn(V) -> R,
-    /// `ttl_of = EXPR`: the entry's own time to live (`None`: no expiry).
-    pub ttl_of: Option<fn(&V) -> Option<Duration>>,
-    /// `store = ...`: consulted after the in-process cache, before the body.
-    pub store: Option<Tier<K, V>>,
+    pub wrap: W,
+    /// `ttl_of = EXPR` (through [`ttl_fn`]), or [`NoTtl`].
+    pub ttl_of: T,
+    /// `store = ...`: a [`Tier`], or [`NoStore`].
+    pub store: St,
 }
 
-impl<K, V, R> Clone for Rules<K, V, R> {
+impl<S: Copy, W: Copy, T: Copy, St: Copy> Clone for Rules<S, W, T, St> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<K, V, R> Copy for Rules<K, V, R> {}
+impl<S: Copy, W: Copy, T: Copy, St: Copy> Copy for Rules<S, W, T, St> {}
+
+/// No `ttl_of`: entries expire after the function's `ttl`, if any.
+#[derive(Clone, Copy)]
+pub struct NoTtl;
+
+/// No `store`.
+#[derive(Clone, Copy)]
+pub struct NoStore;
+
+/// An entry's time to live: `ttl_of`'s, or the function's `ttl`.
+pub trait TtlOf<V>: Copy {
+    /// The time to live of an entry holding `value`.
+    fn ttl(&self, value: &V, ttl: Option<Duration>) -> Option<Duration>;
+}
+
+impl<V> TtlOf<V> for NoTtl {
+    #[inline(always)]
+    fn ttl(&self, _: &V, ttl: Option<Duration>) -> Option<Duration> {
+        ttl
+    }
+}
+
+impl<V, F: Fn(&V) -> Option<Duration> + Copy> TtlOf<V> for F {
+    #[inline]
+    fn ttl(&self, value: &V, _: Option<Duration>) -> Option<Duration> {
+        self(value)
+    }
+}
+
+/// Types a `ttl_of` expression as a function of `&V`, so that a closure's
+/// parameter needs no annotation.
+#[inline(always)]
+pub fn ttl_fn<V, F: Fn(&V) -> Option<Duration> + Copy>(ttl_of: F) -> F {
+    ttl_of
+}
+
+/// The second-level store of a function, if it has one.
+pub trait StoreOf<K, V>: Copy {
+    /// The store's typed front.
+    fn tier(&self) -> Option<Tier<K, V>>;
+}
+
+impl<K, V> StoreOf<K, V> for NoStore {
+    #[inline(always)]
+    fn tier(&self) -> Option<Tier<K, V>> {
+        None
+    }
+}
+
+impl<K, V> StoreOf<K, V> for Tier<K, V> {
+    #[inline(always)]
+    fn tier(&self) -> Option<Tier<K, V>> {
+        Some(*self)
+    }
+}
+
+/// [`Rules`] as the call path uses them, for a function returning `R`. For a
+/// function with none of the options, every part is a zero-sized type the
+/// compiler sees through: the call site passes nothing, and a cold fill pays
+/// no call through a pointer.
+pub trait Rule<K, V, R>: Copy {
+    /// What to store of a result.
+    fn split(&self, result: R) -> Computed<V, R>;
+    /// A stored value as the function returns it.
+    fn wrap(&self, value: V) -> R;
+    /// The time to live of an entry holding `value` (`ttl`: the function's).
+    fn ttl(&self, value: &V, ttl: Option<Duration>) -> Option<Duration>;
+    /// The second-level store, if any.
+    fn store(&self) -> Option<Tier<K, V>>;
+}
+
+impl<K, V, R, S, W, T, St> Rule<K, V, R> for Rules<S, W, T, St>
+where
+    S: Fn(R) -> Computed<V, R> + Copy,
+    W: Fn(V) -> R + Copy,
+    T: TtlOf<V>,
+    St: StoreOf<K, V>,
+{
+    #[inline(always)]
+    fn split(&self, result: R) -> Computed<V, R> {
+        (self.split)(result)
+    }
+    #[inline(always)]
+    fn wrap(&self, value: V) -> R {
+        (self.wrap)(value)
+    }
+    #[inline(always)]
+    fn ttl(&self, value: &V, ttl: Option<Duration>) -> Option<Duration> {
+        self.ttl_of.ttl(value, ttl)
+    }
+    #[inline(always)]
+    fn store(&self) -> Option<Tier<K, V>> {
+        self.store.tier()
+    }
+}
 
 /// A second-level store as the call path sees it: typed closures the
 /// generated code writes over the store's serde-based front, so that this

@@ -21,14 +21,14 @@ pub fn fib(n: u64) -> u64 {
         ::memo::__private::Lookup::into_key(__memo_query),
         &[::memo::__private::Observe::observe(&n)],
         move || -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } },
-        ::memo::__private::Rules::<_, u64, u64> {
-            split: |__memo_r| ::memo::__private::Computed::value(
+        ::memo::__private::Rules {
+            split: |__memo_r: u64| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::memo::__private::identity,
-            ttl_of: ::core::option::Option::None,
-            store: ::core::option::Option::None,
+            ttl_of: ::memo::__private::NoTtl,
+            store: ::memo::__private::NoStore,
         },
     )
 }
@@ -107,14 +107,14 @@ impl fib {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<_, u64, u64> {
-                split: |__memo_r| ::memo::__private::Computed::value(
+            ::memo::__private::Rules {
+                split: |__memo_r: u64| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
-                ttl_of: ::core::option::Option::None,
-                store: ::core::option::Option::None,
+                ttl_of: ::memo::__private::NoTtl,
+                store: ::memo::__private::NoStore,
             },
         );
     }
@@ -167,14 +167,14 @@ fn parse(s: &str, radix: u32) -> Result<u64, std::num::ParseIntError> {
         move || -> Result<u64, std::num::ParseIntError> {
             u64::from_str_radix(s, radix)
         },
-        ::memo::__private::Rules::<_, u64, Result<u64, std::num::ParseIntError>> {
-            split: |__memo_r| ::memo::__private::Computed::result(
+        ::memo::__private::Rules {
+            split: |__memo_r: Result<u64, std::num::ParseIntError>| ::memo::__private::Computed::result(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::core::result::Result::Ok,
-            ttl_of: ::core::option::Option::None,
-            store: ::core::option::Option::None,
+            ttl_of: ::memo::__private::NoTtl,
+            store: ::memo::__private::NoStore,
         },
     )
 }
@@ -258,14 +258,14 @@ impl parse {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<_, u64, Result<u64, std::num::ParseIntError>> {
-                split: |__memo_r| ::memo::__private::Computed::result(
+            ::memo::__private::Rules {
+                split: |__memo_r: Result<u64, std::num::ParseIntError>| ::memo::__private::Computed::result(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::core::result::Result::Ok,
-                ttl_of: ::core::option::Option::None,
-                store: ::core::option::Option::None,
+                ttl_of: ::memo::__private::NoTtl,
+                store: ::memo::__private::NoStore,
             },
         );
     }
@@ -324,14 +324,14 @@ fn validate(rule_id: u32, event_type: u32) -> bool {
             ::memo::__private::Observe::observe(&event_type),
         ],
         move || -> bool { (rule_id * 31 + event_type) % 3 != 0 },
-        ::memo::__private::Rules::<_, bool, bool> {
-            split: |__memo_r| ::memo::__private::Computed::value(
+        ::memo::__private::Rules {
+            split: |__memo_r: bool| ::memo::__private::Computed::value(
                 __memo_r,
                 ::memo::__private::always,
             ),
             wrap: ::memo::__private::identity,
-            ttl_of: ::core::option::Option::None,
-            store: ::core::option::Option::None,
+            ttl_of: ::memo::__private::NoTtl,
+            store: ::memo::__private::NoStore,
         },
     )
 }
@@ -412,14 +412,14 @@ impl validate {
             ::memo::__private::Instance::plain(),
             ::memo::__private::Lookup::into_key(__memo_query),
             value,
-            ::memo::__private::Rules::<_, bool, bool> {
-                split: |__memo_r| ::memo::__private::Computed::value(
+            ::memo::__private::Rules {
+                split: |__memo_r: bool| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
-                ttl_of: ::core::option::Option::None,
-                store: ::core::option::Option::None,
+                ttl_of: ::memo::__private::NoTtl,
+                store: ::memo::__private::NoStore,
             },
         );
     }
@@ -509,14 +509,14 @@ impl Rect {
             ::memo::__private::Lookup::into_key(__memo_query),
             &[],
             move || -> String { format!("w={}", self.w) },
-            ::memo::__private::Rules::<_, String, String> {
-                split: |__memo_r| ::memo::__private::Computed::value(
+            ::memo::__private::Rules {
+                split: |__memo_r: String| ::memo::__private::Computed::value(
                     __memo_r,
                     ::memo::__private::always,
                 ),
                 wrap: ::memo::__private::identity,
-                ttl_of: ::core::option::Option::None,
-                store: ::core::option::Option::None,
+                ttl_of: ::memo::__private::NoTtl,
+                store: ::memo::__private::NoStore,
             },
         )
     }

@@ -227,28 +227,30 @@ fn rules(shape: &Shape) -> TokenStream {
         )
     };
     let ttl_of = match &options.ttl_of {
-        Some(ttl_of) => quote_spanned!(ttl_of.span()=> ::core::option::Option::Some(#ttl_of)),
-        None => quote!(::core::option::Option::None),
+        Some(ttl_of) => {
+            quote_spanned!(ttl_of.span()=> #root::__private::ttl_fn::<#value, _>(#ttl_of))
+        }
+        None => quote!(#root::__private::NoTtl),
     };
     let output = &shape.output;
     let store = if options.store.is_some() && !func.in_impl() {
         let name = func.name();
         quote! {
-            ::core::option::Option::Some(#root::__private::Tier {
+            #root::__private::Tier {
                 get: |__memo_k| #name::__memo_store().get(__memo_k),
                 put: |__memo_k, __memo_v, __memo_ttl| #name::__memo_store().put(__memo_k, __memo_v, __memo_ttl),
                 get_async: |__memo_k| ::std::boxed::Box::pin(#name::__memo_store().get_async(__memo_k)),
                 put_async: |__memo_k, __memo_v, __memo_ttl| {
                     #name::__memo_store().put_queued(__memo_k, __memo_v, __memo_ttl);
                 },
-            })
+            }
         }
     } else {
-        quote!(::core::option::Option::None)
+        quote!(#root::__private::NoStore)
     };
     quote! {
-        #root::__private::Rules::<_, #value, #output> {
-            split: |__memo_r| #split(__memo_r, #keep),
+        #root::__private::Rules {
+            split: |__memo_r: #output| #split(__memo_r, #keep),
             wrap: #wrap,
             ttl_of: #ttl_of,
             store: #store,
