@@ -16,6 +16,7 @@ pub use memo_macros::precompute;
 /// the disk store, the Redis store and the [`Backend`](store::Backend) trait
 /// for your own. Cargo features `store`, `disk`, `redis`, `redis-tls`.
 #[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
 pub use memo_core::persist as store;
 
 /// `store = disk`: the disk store of the crate that expands it.

@@ -17,6 +17,7 @@ mod function;
 mod lookup;
 mod memoize;
 #[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
 pub mod persist;
 mod profile;
 mod registry;

@@ -15,11 +15,13 @@
 //! its errors become misses and are counted ([`PersistCounts`]).
 
 #[cfg(feature = "disk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "disk")))]
 pub mod disk;
 mod envelope;
 mod error;
 mod persisted;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 mod worker;
 
