@@ -959,20 +959,20 @@ where
     /// and to the report.
     fn publish(&self) {
         if self.mode == Mode::Replicated {
+            // Drained into the batch's one allocation; the list keeps its
+            // capacity for the next call.
             let pending = self
                 .pending
                 .try_borrow_mut()
-                .map(|mut p| std::mem::take(&mut *p));
-            if let Ok(entries) = pending {
-                if !entries.is_empty() {
-                    let me = std::ptr::from_ref(self) as usize;
-                    let cursor = self.cursor.get();
-                    if self
-                        .log()
-                        .publish(me, entries, self.generation.get(), cursor)
-                    {
-                        self.cursor.set(cursor + 1);
-                    }
+                .map(|mut p| (!p.is_empty()).then(|| p.drain(..).collect::<Arc<[Entry<K, V>]>>()));
+            if let Ok(Some(entries)) = pending {
+                let me = std::ptr::from_ref(self) as usize;
+                let cursor = self.cursor.get();
+                if self
+                    .log()
+                    .publish(me, entries, self.generation.get(), cursor)
+                {
+                    self.cursor.set(cursor + 1);
                 }
             }
         }

@@ -92,11 +92,11 @@ impl<K, V> Log<K, V> {
     pub(crate) fn publish(
         &self,
         owner: usize,
-        entries: Vec<Entry<K, V>>,
+        entries: Arc<[Entry<K, V>]>,
         generation: u64,
         cursor: usize,
     ) -> bool {
-        let batch: Batch<K, V> = (owner, Arc::from(entries));
+        let batch: Batch<K, V> = (owner, entries);
         let mut inner = lock(&self.inner);
         if inner.generation != generation {
             drop(inner);
