@@ -70,6 +70,29 @@ fn concrete(rule_id: u64, event_type: u64) -> bool {
     validate_rule_slow(narrow(rule_id), narrow(event_type))
 }
 
+/// Issue 14's sliding expiry: the same body with a `ttl`, without and with
+/// `refresh` (a hit then restarts the entry's time to live: a clock read and
+/// a write to the entry). Shared and `thread_local`.
+#[memo::memoize(ttl = "1h")]
+fn expiring(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
+#[memo::memoize(ttl = "1h", refresh)]
+fn sliding(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
+#[memo::memoize(ttl = "1h", thread_local)]
+fn expiring_local(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
+#[memo::memoize(ttl = "1h", refresh, thread_local)]
+fn sliding_local(rule_id: u32, event_type: u32) -> bool {
+    validate_rule_slow(rule_id, event_type)
+}
+
 /// The valid events of a batch, counted through `$f` called directly (so it
 /// can be inlined, as in a user's code).
 macro_rules! valid {
@@ -136,6 +159,23 @@ fn hits(c: &mut Criterion) {
     });
     group.bench_function("sync_single_flight", |b| {
         b.iter(|| valid!(flight, black_box(&events)))
+    });
+    group.finish();
+
+    for f in [expiring, sliding, expiring_local, sliding_local] {
+        assert_eq!(valid!(f, &events), expected);
+    }
+    let mut group = c.benchmark_group("issue14_refresh");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("ttl", |b| b.iter(|| valid!(expiring, black_box(&events))));
+    group.bench_function("ttl_refresh", |b| {
+        b.iter(|| valid!(sliding, black_box(&events)))
+    });
+    group.bench_function("ttl_thread_local", |b| {
+        b.iter(|| valid!(expiring_local, black_box(&events)))
+    });
+    group.bench_function("ttl_refresh_thread_local", |b| {
+        b.iter(|| valid!(sliding_local, black_box(&events)))
     });
     group.finish();
 
