@@ -84,6 +84,10 @@ impl Info {
 pub trait StoreStats: Sync {
     /// Operations that failed (counted as misses of the store).
     fn errors(&self) -> u64;
+    /// Reads that found nothing fresh (failures included).
+    fn misses(&self) -> u64;
+    /// The mean time of one store operation, once there was one.
+    fn latency(&self) -> Option<Duration>;
     /// Drops this function's entries from the store and zeroes its counters.
     fn clear(&self);
 }
@@ -477,6 +481,8 @@ impl Function {
             stale: totals.stale,
             store_hits: totals.stored,
             store_errors: self.info.store.map_or(0, |store| store.errors()),
+            store_misses: self.info.store.map_or(0, |store| store.misses()),
+            store_latency: self.info.store.and_then(|store| store.latency()),
             misses: totals.misses,
             entries,
             evictions: totals.evictions,

@@ -54,6 +54,11 @@ pub struct Stats {
     /// Store operations that failed (down, slow, garbage): each became a miss
     /// of the store, never a failed call.
     pub store_errors: u64,
+    /// Store reads that found nothing fresh, failures included.
+    pub store_misses: u64,
+    /// The mean time of one store operation (a read or a write), once there
+    /// was one.
+    pub store_latency: Option<Duration>,
     /// Executions of the body through this call path.
     pub misses: u64,
     /// Entries held now: cached results, or the table length for `#[precompute]`.
@@ -101,6 +106,8 @@ impl Stats {
         self.stale += other.stale;
         self.store_hits += other.store_hits;
         self.store_errors += other.store_errors;
+        self.store_misses += other.store_misses;
+        self.store_latency = self.store_latency.or(other.store_latency);
         self.misses += other.misses;
         self.entries += other.entries;
         self.evictions += other.evictions;

@@ -366,6 +366,14 @@ impl crate::function::StoreStats for Persisted {
         self.errors.load(Relaxed) + self.garbage.load(Relaxed)
     }
 
+    fn misses(&self) -> u64 {
+        self.misses.load(Relaxed)
+    }
+
+    fn latency(&self) -> Option<Duration> {
+        self.counts().mean_latency()
+    }
+
     fn clear(&self) {
         Persisted::clear(self);
         self.reset_counts();
