@@ -26,13 +26,7 @@ impl<K, V> Entry<K, V> {
     /// The entry, if it is fresh; restarting its time to live with `refresh`.
     #[inline]
     pub(crate) fn hit(&self, refresh: Option<Duration>) -> Option<&V> {
-        if !self.fresh() {
-            return None;
-        }
-        if refresh.is_some() {
-            self.expires.restart(refresh);
-        }
-        Some(&self.value)
+        self.expires.hit(refresh).then_some(&self.value)
     }
 }
 
@@ -81,15 +75,33 @@ impl Expiry {
         self.0.load(Relaxed) != 0
     }
 
-    /// Starts the entry's time to live again (`refresh`): a write to the
-    /// entry, and a clock read, on every hit. Out of line, so that the hit
-    /// path of every other function stays as small as it was.
+    /// Whether the entry is fresh; with `refresh`, restarts its time to live
+    /// from the same clock read (so a sliding hit reads the clock once).
+    #[inline]
+    pub(crate) fn hit(&self, refresh: Option<Duration>) -> bool {
+        let Some(ttl) = refresh else {
+            return self.is_fresh();
+        };
+        self.slide(ttl)
+    }
+
+    /// `refresh`'s hit: a clock read and a write to the entry. Out of line,
+    /// so that the hit path of every other function stays as small as it was.
     #[cold]
     #[inline(never)]
-    pub(crate) fn restart(&self, ttl: Option<Duration>) {
-        if ttl.is_some() {
-            self.0.store(deadline(ttl), Relaxed);
+    fn slide(&self, ttl: Duration) -> bool {
+        let at = self.0.load(Relaxed);
+        if at == 0 {
+            return true;
         }
+        let now = since_epoch();
+        if now >= at - 1 {
+            return false;
+        }
+        let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+        self.0
+            .store(now.saturating_add(ttl).saturating_add(1).max(1), Relaxed);
+        true
     }
 }
 

@@ -158,6 +158,23 @@ pub(crate) fn state_items(
     }
 }
 
+// Input:  fn f, with a companion type `enum f {}`
+// Output: the state items of `state_items`, named `module_path!()::f`, for
+//         the companion's hidden associated functions to hold.
+pub(crate) fn companion_state(root: &TokenStream, name: &Ident, info: &InfoFields) -> TokenStream {
+    state_items(
+        root,
+        &TokenStream::new(),
+        &quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name)
+        )),
+        &quote!(::core::option::Option::None),
+        info,
+    )
+}
+
 // Input:  pub fn fib(n: u64) -> u64 { ... }
 // Output: pub mod fib { static __MEMO ...; pub fn stats() -> Stats; pub fn clear(); #extra }
 //         or, for a method, the static inside its body.

@@ -309,17 +309,7 @@ fn store_static(shape: &Shape) -> Option<TokenStream> {
 fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     let Shape { root, func, .. } = shape;
     let name = func.name();
-    let state_items = common::state_items(
-        root,
-        &TokenStream::new(),
-        &quote!(::core::concat!(
-            ::core::module_path!(),
-            "::",
-            ::core::stringify!(#name)
-        )),
-        &quote!(::core::option::Option::None),
-        info,
-    );
+    let state_items = common::companion_state(root, name, info);
     let state = common::state_ident();
     let local = common::thread_local_ident("LOCAL");
     let local_type = if shape.erased {

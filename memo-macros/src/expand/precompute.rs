@@ -84,17 +84,7 @@ fn state(root: &TokenStream, func: &Func) -> TokenStream {
         touched: quote!(::core::option::Option::Some(&__MEMO_TOUCHED)),
         ..InfoFields::plain(quote!(Precompute))
     };
-    let items = common::state_items(
-        root,
-        &TokenStream::new(),
-        &quote!(::core::concat!(
-            ::core::module_path!(),
-            "::",
-            ::core::stringify!(#name)
-        )),
-        &quote!(::core::option::Option::None),
-        &info,
-    );
+    let items = common::companion_state(root, name, &info);
     let state = common::state_ident();
     quote! {
         #[doc(hidden)]

@@ -49,11 +49,7 @@ impl<K, V> Node<K, V> {
     /// `refresh`.
     #[inline]
     pub(crate) fn hit(&self, refresh: Option<std::time::Duration>) -> bool {
-        let fresh = self.is_fresh();
-        if fresh && refresh.is_some() {
-            self.expires.restart(refresh);
-        }
-        fresh
+        self.expires.hit(refresh)
     }
 
     /// Acquire pairs with the Release in `kill`, so a replica that sees a dead
