@@ -9,6 +9,7 @@ mod advice;
 mod calibrate;
 mod checks;
 mod counters;
+mod frames;
 mod function;
 mod lookup;
 mod memoize;

@@ -383,11 +383,9 @@ where
         let timed = self.counts.miss();
         self.observe(miss.hash, observed);
         let outer = Depth::enter(self);
-        let start = timed.then(Instant::now);
+        let frame = timed.then(|| self.counts.frame());
         let value = body();
-        if let Some(start) = start {
-            self.counts.timed(start);
-        }
+        drop(frame);
         drop(outer);
         let current = self.function.generation.load(Ordering::Acquire) == generation;
         if miss.cache && current && cacheable(&value) {
