@@ -18,7 +18,7 @@
 //! See the README for every option.
 
 pub use memo_core::{
-    report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Stats,
+    report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Saving, SortBy, Stats,
 };
 pub use memo_macros::{counted, memoize, precompute};
 

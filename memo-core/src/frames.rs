@@ -69,6 +69,13 @@ pub(crate) struct Frames {
     pub(crate) nested: Vec<(&'static Counters, u128)>,
     /// Frames left out as preempted (see [`Recent`]).
     pub(crate) dropped: u64,
+    /// Weighted count of the frames with no frame of the same function open
+    /// below them on their thread: the thread's first call, and sampled runs
+    /// not inside a timed run of their own function.
+    pub(crate) outer: u128,
+    /// Their weighted runs, each with its nested runs of the same function:
+    /// how many runs one outer call makes, for `outer_runs`.
+    pub(crate) outer_runs: u128,
 }
 
 /// The time per run (nested runs included) of a thread's last few frames of
@@ -112,6 +119,8 @@ impl Frames {
         self.nanos += other.nanos;
         self.nested_timed += other.nested_timed;
         self.dropped += other.dropped;
+        self.outer += other.outer;
+        self.outer_runs += other.outer_runs;
         for &(counters, runs) in &other.nested {
             self.add_nested(counters, runs);
         }
@@ -140,6 +149,7 @@ struct Known {
 /// A timed frame that has not ended.
 struct Open {
     id: u64,
+    slot: &'static Slot,
     /// Where its snapshot of the known slots' runs starts in `Stack::runs`.
     snapshot: usize,
     /// How many known slots it saw.
@@ -277,6 +287,7 @@ impl Timer {
                     .extend(stack.known.iter().map(|k| k.slot.misses.load(Relaxed)));
                 stack.open.push(Open {
                     id,
+                    slot,
                     snapshot,
                     seen: stack.known.len(),
                     finished: stack.finished,
@@ -337,8 +348,10 @@ fn close(stack: &mut Stack, id: u64, weight: u128, frames: &mut Frames) -> u64 {
     let Some(at) = stack.open.iter().rposition(|open| open.id == id) else {
         return 0;
     };
-    let mut all = 0_u64;
     let open = stack.open.remove(at);
+    let outer = !stack.open.iter().any(|o| std::ptr::eq(o.slot, open.slot));
+    let mut own = 0_u64;
+    let mut all = 0_u64;
     for (i, known) in stack.known.iter().enumerate() {
         let before = if i < open.seen {
             stack.runs[open.snapshot + i]
@@ -348,10 +361,17 @@ fn close(stack: &mut Stack, id: u64, weight: u128, frames: &mut Frames) -> u64 {
         let nested = known.slot.misses.load(Relaxed).wrapping_sub(before);
         if nested > 0 && nested < u64::MAX / 2 {
             all = all.saturating_add(nested);
+            if std::ptr::eq(known.slot, open.slot) {
+                own = nested;
+            }
             frames.add_nested(known.counters, u128::from(nested) * weight);
         }
     }
     frames.nested_timed = u128::from(stack.finished - open.finished) * weight;
+    if outer {
+        frames.outer = weight;
+        frames.outer_runs = u128::from(own + 1) * weight;
+    }
     stack.finished += 1;
     if at == stack.open.len() {
         stack.runs.truncate(open.snapshot);
@@ -375,6 +395,11 @@ pub(crate) struct Times {
     pub(crate) frame_mean: Option<Duration>,
     /// How many runs were timed.
     pub(crate) timed: u64,
+    /// Runs not nested in another run of the same function (cProfile's
+    /// primitive calls), estimated: all runs over the runs one outer call
+    /// makes, measured on frames that were not inside a frame of their own
+    /// function.
+    pub(crate) outer_runs: Option<u64>,
 }
 
 impl Times {
@@ -488,11 +513,21 @@ pub(crate) fn times(counters: &Counters, runs: u64, frames: &Frames) -> Times {
     let duration = |nanos: f64| Duration::from_nanos(nanos.max(0.0).round() as u64);
     #[allow(clippy::cast_precision_loss)]
     let frame_mean = nodes[0].total.map(|t| duration(t / runs as f64));
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let outer_runs = (frames.outer > 0).then(|| {
+        let per_outer = (frames.outer_runs as f64 / frames.outer as f64).max(1.0);
+        ((runs as f64 / per_outer).round() as u64).clamp(1, runs)
+    });
     Times {
         self_time: Some(duration(self_total)),
         total_time: Some(duration(self_total + inside)),
         frame_mean,
         timed: frames.timed,
+        outer_runs,
     }
 }
 

@@ -317,6 +317,7 @@ impl Function {
             total_time: times.total_time,
             frame_mean: times.frame_mean,
             timed_runs: times.timed,
+            outer_runs: times.outer_runs,
             lookup_cost,
             distinct: match self.info.touched {
                 Some(touched) => Some(touched.count()),

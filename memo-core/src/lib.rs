@@ -23,8 +23,8 @@ mod sync;
 mod table;
 mod touched;
 
-pub use advice::{thresholds, Advice};
-pub use report::{report, report_on_exit, Report, ReportOnExit};
+pub use advice::{thresholds, Advice, Saving};
+pub use report::{report, report_on_exit, Report, ReportOnExit, SortBy};
 pub use stats::{Kind, Stats};
 
 /// What the generated code calls. Not a public API: it changes without notice.

@@ -84,6 +84,13 @@ pub struct Stats {
     pub frame_mean: Option<Duration>,
     /// How many runs of the body were timed.
     pub timed_runs: u64,
+    /// Runs not nested in another run of the same function: cProfile's
+    /// *primitive calls* (all runs, for a function that does not recurse;
+    /// 1 for `fib(35)`). Estimated from timed runs that had no run of their
+    /// own function open around them, which are the outer runs (the
+    /// thread's first one always is) unless an untimed run was: then fewer
+    /// nested runs are seen and this errs high.
+    pub outer_runs: Option<u64>,
     /// What one cache lookup costs, calibrated once per process for this kind of cache.
     pub lookup_cost: Option<Duration>,
     /// The number of distinct inputs among the `samples` calls (a bounded
@@ -106,6 +113,20 @@ impl Stats {
     #[must_use]
     pub fn self_mean(&self) -> Option<Duration> {
         per_run(self.self_time?, self.misses)
+    }
+
+    /// `total_time` per outer run (`cumtime` percall, as cProfile divides
+    /// by primitive calls): what one call from outside costs.
+    #[must_use]
+    pub fn total_per_outer_run(&self) -> Option<Duration> {
+        per_run(self.total_time?, self.outer_runs?)
+    }
+
+    /// Whether the function's runs call it again: some run had nested runs
+    /// of the same function.
+    #[must_use]
+    pub fn is_recursive(&self) -> bool {
+        self.outer_runs.is_some_and(|outer| outer < self.misses)
     }
 
     /// `hits / calls`, or 0 before the first call.
