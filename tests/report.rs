@@ -165,10 +165,9 @@ fn field<'a>(object: &'a str, key: &str) -> &'a str {
         + key.len()
         + 4;
     let rest = &object[start..];
-    let end = if rest.starts_with('"') {
-        1 + rest[1..].find('"').unwrap() + 1
-    } else {
-        rest.find([',', '}']).unwrap()
+    let end = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.find('"').unwrap() + 2,
+        None => rest.find([',', '}']).unwrap(),
     };
     &rest[..end]
 }

@@ -86,7 +86,8 @@ pub(crate) struct Frames {
 /// known); the runs it stood for are then estimated from the other frames.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Recent {
-    units: [u64; 8],
+    /// `(elapsed, runs)` of the last frames.
+    frames: [(u64, u64); 8],
     len: usize,
     next: usize,
 }
@@ -94,20 +95,21 @@ pub(crate) struct Recent {
 impl Recent {
     /// Whether a frame of `elapsed` nanoseconds with `runs` runs in it
     /// (itself included) is kept; if so, remembers it.
-    fn keep(&mut self, elapsed: u128, runs: u64) -> bool {
-        let unit = u64::try_from(elapsed / u128::from(runs.max(1))).unwrap_or(u64::MAX);
+    fn keep(&mut self, elapsed: u64, runs: u64) -> bool {
         if self.len >= 4 && elapsed > 100_000 {
-            let mut sorted = self.units;
-            let known = &mut sorted[..self.len];
+            let mut units = [0; 8];
+            for (unit, &(e, r)) in units.iter_mut().zip(&self.frames[..self.len]) {
+                *unit = e / r.max(1);
+            }
+            let known = &mut units[..self.len];
             known.sort_unstable();
-            let median = known[self.len / 2];
-            if unit / 100 > median {
+            if elapsed / runs.max(1) / 100 > known[self.len / 2] {
                 return false;
             }
         }
-        self.units[self.next] = unit;
-        self.next = (self.next + 1) % self.units.len();
-        self.len = (self.len + 1).min(self.units.len());
+        self.frames[self.next] = (elapsed, runs);
+        self.next = (self.next + 1) % self.frames.len();
+        self.len = (self.len + 1).min(self.frames.len());
         true
     }
 }
@@ -314,63 +316,98 @@ impl Drop for Timer {
 #[cold]
 #[inline(never)]
 fn end(timer: &Timer, elapsed: Duration) {
-    let weight = u128::from(timer.weight);
-    let mut frames = Frames {
-        weight: timer.weight,
-        timed: 1,
-        nanos: elapsed.as_nanos() * weight,
-        ..Frames::default()
-    };
-    // Ended on another thread (an `async fn` whose future moved) or during
-    // teardown, a frame's time counts, its nested runs are unknown.
-    let mut runs = 1;
+    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
     if timer.id != 0 {
-        let _ = STACK.try_with(|stack| {
-            if let Ok(mut stack) = stack.try_borrow_mut() {
-                runs += close(&mut stack, timer.id, weight, &mut frames);
-            }
+        let closed = STACK.try_with(|stack| {
+            let Ok(mut stack) = stack.try_borrow_mut() else {
+                return false;
+            };
+            close(&mut stack, timer, nanos)
         });
+        if closed == Ok(true) {
+            return;
+        }
     }
+    // Ended on another thread (an `async fn` whose future moved) or during
+    // teardown: its time counts, its nested runs are unknown.
     let mut profile = lock(&timer.slot.profile);
-    if profile.recent.keep(elapsed.as_nanos(), runs) {
-        profile.frames.merge(&frames);
+    if profile.recent.keep(nanos, 1) {
+        let frames = &mut profile.frames;
+        frames.weight += timer.weight;
+        frames.timed += 1;
+        frames.nanos += u128::from(nanos) * u128::from(timer.weight);
     } else {
         profile.frames.dropped += 1;
     }
 }
 
-/// Takes frame `id` off this thread's stack, adding the runs nested in it to
-/// `frames`, and returns how many runs were nested in it. Frames end in
-/// the reverse order they started, except across `.await`s, where another
-/// task's frames may interleave: a frame found below the top is taken out
-/// of the middle.
-fn close(stack: &mut Stack, id: u64, weight: u128, frames: &mut Frames) -> u64 {
-    let Some(at) = stack.open.iter().rposition(|open| open.id == id) else {
-        return 0;
+/// Takes `timer`'s frame off this thread's stack and records it, with the
+/// runs nested in it, straight into its slot's profile (no allocation on
+/// this path once the profile knows the nested functions). Frames end in the
+/// reverse order they started, except across `.await`s, where another
+/// task's frames may interleave: a frame found below the top is taken out of
+/// the middle. `false` if the frame is not on this thread's stack.
+fn close(stack: &mut Stack, timer: &Timer, nanos: u64) -> bool {
+    let Some(at) = stack.open.iter().rposition(|open| open.id == timer.id) else {
+        return false;
     };
-    let open = stack.open.remove(at);
-    let outer = !stack.open.iter().any(|o| std::ptr::eq(o.slot, open.slot));
-    let mut own = 0_u64;
+    let open = if at + 1 == stack.open.len() {
+        stack.open.pop()
+    } else {
+        Some(stack.open.remove(at))
+    };
+    let Some(open) = open else {
+        return false;
+    };
+    let stack = &mut *stack;
+    // Runs of each known function inside the frame (the first 16 kept, for
+    // one pass; only this thread counts into its slots, so a second read of
+    // the others gives the same).
+    let mut first = [0_u64; 16];
     let mut all = 0_u64;
-    for (i, known) in stack.known.iter().enumerate() {
+    let nested = |i: usize, known: &Known| {
         let before = if i < open.seen {
             stack.runs[open.snapshot + i]
         } else {
             known.registered
         };
-        let nested = known.slot.misses.load(Relaxed).wrapping_sub(before);
-        if nested > 0 && nested < u64::MAX / 2 {
-            all = all.saturating_add(nested);
-            if std::ptr::eq(known.slot, open.slot) {
-                own = nested;
-            }
-            frames.add_nested(known.counters, u128::from(nested) * weight);
+        let n = known.slot.misses.load(Relaxed).wrapping_sub(before);
+        if n < u64::MAX / 2 {
+            n
+        } else {
+            0
         }
+    };
+    for (i, known) in stack.known.iter().enumerate() {
+        let n = nested(i, known);
+        if let Some(slot) = first.get_mut(i) {
+            *slot = n;
+        }
+        all = all.saturating_add(n);
     }
-    frames.nested_timed = u128::from(stack.finished - open.finished) * weight;
-    if outer {
-        frames.outer = weight;
-        frames.outer_runs = u128::from(own + 1) * weight;
+    let weight = u128::from(timer.weight);
+    {
+        let mut profile = lock(&timer.slot.profile);
+        if profile.recent.keep(nanos, all.saturating_add(1)) {
+            let outer = !stack.open.iter().any(|o| std::ptr::eq(o.slot, open.slot));
+            let frames = &mut profile.frames;
+            frames.weight += timer.weight;
+            frames.timed += 1;
+            frames.nanos += u128::from(nanos) * weight;
+            frames.nested_timed += u128::from(stack.finished - open.finished) * weight;
+            for (i, known) in stack.known.iter().enumerate() {
+                let n = first.get(i).copied().unwrap_or_else(|| nested(i, known));
+                if n > 0 {
+                    frames.add_nested(known.counters, u128::from(n) * weight);
+                }
+                if outer && std::ptr::eq(known.slot, open.slot) {
+                    frames.outer += weight;
+                    frames.outer_runs += u128::from(n + 1) * weight;
+                }
+            }
+        } else {
+            profile.frames.dropped += 1;
+        }
     }
     stack.finished += 1;
     if at == stack.open.len() {
@@ -379,7 +416,7 @@ fn close(stack: &mut Stack, id: u64, weight: u128, frames: &mut Frames) -> u64 {
         stack.runs.drain(open.snapshot..open.snapshot + open.seen);
         reindex(stack);
     }
-    all
+    true
 }
 
 /// Self and total time of one function, estimated from its frames and those
@@ -562,13 +599,12 @@ fn solve(nodes: &[Node]) -> Vec<f64> {
         if p.abs() < 1e-12 {
             continue;
         }
-        for row in 0..n {
-            if row != col {
-                let factor = a[row][col] / p;
-                if factor != 0.0 {
-                    for k in col..=n {
-                        a[row][k] -= factor * a[col][k];
-                    }
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            let factor = row[col] / p;
+            if r != col && factor != 0.0 {
+                for (x, &y) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *x -= factor * y;
                 }
             }
         }
