@@ -206,6 +206,73 @@ fn the_three_validators_agree() {
     }
 }
 
+/// The `tottime` of the report row `function` in `out`, in nanoseconds.
+/// Columns are separated by two spaces or more; a time reads `1.35 ms`.
+fn tottime_ns(out: &str, function: &str) -> f64 {
+    let header: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("function "))
+        .expect("a report table")
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let column = header
+        .iter()
+        .position(|&c| c == "tottime")
+        .expect("a tottime column");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|n| n.ends_with(function))
+        })
+        .unwrap_or_else(|| panic!("no {function} row in\n{out}"))
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let (value, unit) = row[column].split_once(' ').expect("a time with a unit");
+    let scale = match unit {
+        "ns" => 1.0,
+        "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        other => panic!("unit {other}"),
+    };
+    value.parse::<f64>().expect("a number") * scale
+}
+
+/// The seed's Step 4: the loop's own time, cache lookups included, is what
+/// tells the memoized validator from the precomputed one.
+#[test]
+fn process_events_tottime_shows_the_cost_of_the_lookups() {
+    let dir = TempDir::new("step-4");
+    let path = generate(&dir, 20_000, 13);
+    let path = path.to_str().expect("a UTF-8 temp path");
+    let run = |name: &str| success(&run_in(&dir.0, name, &["--events", path, "--runs", "3"]));
+    let memoized = run("config_validator_memoized");
+    let precomputed = run("config_validator_precomputed");
+    let naive = run("config_validator_naive");
+    for out in [&memoized, &precomputed, &naive] {
+        assert!(out.contains("sorted by tottime"), "{out}");
+    }
+    let cache_loop = tottime_ns(&memoized, "::process_events");
+    let table_loop = tottime_ns(&precomputed, "::process_events");
+    assert!(
+        cache_loop > 1.5 * table_loop,
+        "process_events tottime: memoized {cache_loop} ns, precomputed {table_loop} ns"
+    );
+    // The 400 body runs are the cache's own row, not the loop's.
+    let body = tottime_ns(&memoized, "::validate_rule_cached");
+    assert!(body > 0.0 && body < cache_loop, "{memoized}");
+    // Naive: both rows are timed (which dominates depends on the build:
+    // a debug build's loop is slow).
+    assert!(tottime_ns(&naive, "::validate_rule") > 0.0, "{naive}");
+    assert!(tottime_ns(&naive, "::process_events") > 0.0, "{naive}");
+}
+
 #[test]
 fn the_validators_read_events_txt_by_default() {
     let dir = TempDir::new("default-path");
@@ -284,6 +351,60 @@ fn config_validator_json_has_every_strategy_agreeing() {
         .find(|row| row["case"] == "dense")
         .and_then(|row| row["valid"].as_u64());
     assert_eq!(dense_valid, Some(expected as u64));
+}
+
+#[test]
+fn config_validator_plots_every_strategy_as_svg() {
+    let dir = TempDir::new("runner-plot");
+    let path = generate(&dir, 2000, 5);
+    let chart = dir.join("strategies.svg");
+    let args = [
+        "--events",
+        path.to_str().expect("a UTF-8 temp path"),
+        "--runs",
+        "1",
+        "--threads",
+        "2",
+        "--plot",
+        chart.to_str().expect("a UTF-8 temp path"),
+        "--json",
+    ];
+    let out = success(&run_in(&dir.0, "config_validator", &args));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("the JSON still parses");
+    let svg = std::fs::read_to_string(&chart).expect("the chart is written");
+    let doc = roxmltree::Document::parse(&svg).expect("the chart is well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect();
+    // Every strategy of every case is a labelled bar.
+    let names: BTreeSet<&str> = rows
+        .iter()
+        .map(|row| row["strategy"].as_str().expect("a name"))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.ends_with(name.trim_start_matches("hand "))),
+            "{name} is not labelled in the chart: {texts:?}"
+        );
+    }
+    let bars = doc.descendants().filter(|n| n.has_tag_name("rect")).count();
+    assert!(
+        bars > rows.len(),
+        "one bar per row (and the background): {bars}"
+    );
+    for panel in ["dense:", "sparse:", "2 threads"] {
+        assert!(
+            texts.iter().any(|t| t.starts_with(panel)),
+            "{panel} {texts:?}"
+        );
+    }
 }
 
 #[test]

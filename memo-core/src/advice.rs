@@ -494,6 +494,9 @@ pub(crate) fn grouped(n: u128) -> String {
 /// A duration in nanoseconds with a unit that keeps about three significant
 /// digits: `0.62 ns`, `3.4 ns`, `850 ns`, `4.10 µs`, `12.3 ms`, `1.23 s`.
 pub(crate) fn time_ns(ns: f64) -> String {
+    if ns <= 0.0 {
+        return "0 ns".to_string();
+    }
     let (value, unit) = if ns >= 1e9 {
         (ns / 1e9, "s")
     } else if ns >= 1e6 {
@@ -654,6 +657,7 @@ mod tests {
 
     #[test]
     fn times_keep_three_digits() {
+        assert_eq!(time_ns(0.0), "0 ns");
         assert_eq!(time_ns(0.617), "0.62 ns");
         assert_eq!(time_ns(3.44), "3.4 ns");
         assert_eq!(time_ns(850.0), "850 ns");
