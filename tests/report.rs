@@ -50,8 +50,14 @@ fn counted_calls_are_sampled_one_in_64() {
     fib_slow(20);
     let s = fib_slow::stats();
     assert_eq!(s.calls, 21_891);
-    // The first call after `clear()` on this thread, then one in 64.
+    // This thread's first call, then one in 64.
     assert_eq!(s.samples, 21_891_u64.div_ceil(64));
+    // Again after `clear()`: the first call after it is timed, not hashed.
+    fib_slow::clear();
+    fib_slow(20);
+    let s = fib_slow::stats();
+    assert_eq!((s.calls, s.samples), (21_891, 21_891 / 64));
+    assert!(s.timed_runs > 21_891 / 64, "the first call after clear() is timed");
     assert!(s.distinct.is_some_and(|d| (1..=21).contains(&d)));
 }
 

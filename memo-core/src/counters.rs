@@ -502,8 +502,11 @@ pub(crate) fn count_hit_slow(
 /// Counts a call of a `#[counted]` function that [`tick`] did not count:
 /// this thread's first, or one in `SAMPLE_EVERY` (64), which is timed (until the
 /// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
-/// keys that are not `Hash`). A call from a thread-local destructor, after
-/// this thread's counters are gone, is not counted.
+/// keys that are not `Hash`); or the first after a `clear()` on this thread,
+/// which is only timed (hashing a large argument, such as a slice of all the
+/// events, on every first call after a `clear()` would cost more than the
+/// call). A call from a thread-local destructor, after this thread's counters
+/// are gone, is not counted.
 #[cold]
 #[inline(never)]
 pub fn count_sampled(
@@ -516,7 +519,15 @@ pub fn count_sampled(
     if !ticked {
         bump(&slot.misses, 1);
     }
-    Some(sampled(slot, hash))
+    // `frames::rearm` leaves `last_timed` one run behind; a periodic sample
+    // is `SAMPLE_EVERY` runs after the previous one.
+    let rearmed =
+        ticked && slot.misses.load(Relaxed) == slot.last_timed.load(Relaxed).wrapping_add(1);
+    Some(if rearmed {
+        Timer::start(slot)
+    } else {
+        sampled(slot, hash)
+    })
 }
 
 /// Counts a `#[precompute]` call that runs the body (out of the domain, or
