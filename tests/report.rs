@@ -57,7 +57,10 @@ fn counted_calls_are_sampled_one_in_64() {
     fib_slow(20);
     let s = fib_slow::stats();
     assert_eq!((s.calls, s.samples), (21_891, 21_891 / 64));
-    assert!(s.timed_runs > 21_891 / 64, "the first call after clear() is timed");
+    assert!(
+        s.timed_runs > 21_891 / 64,
+        "the first call after clear() is timed"
+    );
     assert!(s.distinct.is_some_and(|d| (1..=21).contains(&d)));
 }
 

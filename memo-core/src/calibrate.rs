@@ -119,9 +119,10 @@ fn measure_frames() -> (Duration, Duration) {
         let other: &'static Counters = Box::leak(Box::new(Counters::new()));
         other.register();
     }
-    // The least disturbed of ten batches: a batch during which this thread
-    // lost its core would inflate every estimate that subtracts these.
-    let (mut own, mut around) = (Duration::MAX, Duration::MAX);
+    // The median of ten batches: a batch during which this thread lost its
+    // core would inflate every estimate that subtracts these.
+    let mut owns = Vec::with_capacity(BATCHES as usize);
+    let mut arounds = Vec::with_capacity(BATCHES as usize);
     for _ in 0..BATCHES {
         let (_, before) = counters.runs_and_frames();
         let start = Instant::now();
@@ -130,11 +131,14 @@ fn measure_frames() -> (Duration, Duration) {
             slot.misses.store(runs + 1, Relaxed);
             black_box(Timer::start(slot));
         }
-        around = around.min(start.elapsed() / FRAMES);
+        arounds.push(start.elapsed() / FRAMES);
         let (_, after) = counters.runs_and_frames();
         let nanos = (after.nanos - before.nanos) / u128::from(FRAMES);
-        own = own.min(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)));
+        owns.push(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)));
     }
+    owns.sort_unstable();
+    arounds.sort_unstable();
+    let (own, around) = (owns[owns.len() / 2], arounds[arounds.len() / 2]);
     (own, around)
 }
 
