@@ -245,32 +245,40 @@ fn tottime_ns(out: &str, function: &str) -> f64 {
 }
 
 /// The seed's Step 4: the loop's own time, cache lookups included, is what
-/// tells the memoized validator from the precomputed one.
+/// tells the memoized validator from the precomputed one. Each report is of
+/// one run; the least of three is taken, since a run that lost its core to
+/// other work reads slow.
 #[test]
 fn process_events_tottime_shows_the_cost_of_the_lookups() {
     let dir = TempDir::new("step-4");
     let path = generate(&dir, 20_000, 13);
     let path = path.to_str().expect("a UTF-8 temp path");
     let run = |name: &str| success(&run_in(&dir.0, name, &["--events", path, "--runs", "3"]));
-    let memoized = run("config_validator_memoized");
-    let precomputed = run("config_validator_precomputed");
-    let naive = run("config_validator_naive");
-    for out in [&memoized, &precomputed, &naive] {
-        assert!(out.contains("sorted by tottime"), "{out}");
-    }
-    let cache_loop = tottime_ns(&memoized, "::process_events");
-    let table_loop = tottime_ns(&precomputed, "::process_events");
+    let least = |name: &str, function: &str| {
+        (0..3)
+            .map(|_| tottime_ns(&run(name), function))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let cache_loop = least("config_validator_memoized", "::process_events");
+    let table_loop = least("config_validator_precomputed", "::process_events");
     assert!(
         cache_loop > 1.5 * table_loop,
         "process_events tottime: memoized {cache_loop} ns, precomputed {table_loop} ns"
     );
+    let memoized = run("config_validator_memoized");
+    assert!(memoized.contains("sorted by tottime"), "{memoized}");
     // The 400 body runs are the cache's own row, not the loop's.
     let body = tottime_ns(&memoized, "::validate_rule_cached");
-    assert!(body > 0.0 && body < cache_loop, "{memoized}");
-    // Naive: both rows are timed (which dominates depends on the build:
-    // a debug build's loop is slow).
+    assert!(body > 0.0, "{memoized}");
+    assert!(
+        body < tottime_ns(&memoized, "::process_events"),
+        "{memoized}"
+    );
+    // Naive: the validator's runs are timed. (Which row dominates depends on
+    // the build, a debug build's loop being slow, and the loop's own time is
+    // within the error of its callee's estimate.)
+    let naive = run("config_validator_naive");
     assert!(tottime_ns(&naive, "::validate_rule") > 0.0, "{naive}");
-    assert!(tottime_ns(&naive, "::process_events") > 0.0, "{naive}");
 }
 
 #[test]
