@@ -5,7 +5,8 @@
 //! `#[counted]` function, every miss of a `#[memoize]` one, every
 //! out-of-domain call of a `#[precompute]` one. Each thread counts its runs
 //! exactly (the `misses` counter of its slot). A few runs are *timed*: the
-//! first three of a thread, one in `SAMPLE_EVERY` (64) after that, and the
+//! first three of a thread (of a `#[counted]` function, whose calls are
+//! counted inline: the first), one in `SAMPLE_EVERY` (64) after that, and the
 //! first after a `clear()` on the clearing thread. A timed run is a *frame*:
 //! it reads the clock when the body starts and ends, and also reads, at both
 //! ends, this thread's run counter of every instrumented function it has
