@@ -60,15 +60,18 @@ fn self_time_excludes_the_children_and_total_time_includes_them() {
             per_call(wall)
         );
         // Known costs: parent 2 µs itself, child 8 µs: tottime ≈ 2, cumtime ≈ 10.
+        // Wide: on a machine too busy for microsecond timing the calibrated
+        // cost of a timed run around the child is off by a microsecond or two.
+        // Without the split the ratio would be 1; split twice, 0.
         let ratio = p_self / p_total;
-        check((0.1..=0.4).contains(&ratio), || {
+        check((0.08..=0.45).contains(&ratio), || {
             format!("parent tottime / cumtime = {ratio:.3}, expected about 0.2: {seen}")
         })?;
         check((c_self / c_total - 1.0).abs() < 0.01, || {
             format!("a leaf's tottime is its cumtime: {seen}")
         })?;
         let share = c_total / p_total;
-        check((0.6..=0.9).contains(&share), || {
+        check((0.5..=0.95).contains(&share), || {
             format!("child cumtime / parent cumtime = {share:.3}, expected about 0.8: {seen}")
         })?;
         // At least the spinning (10 µs a call), at most the loop's wall
