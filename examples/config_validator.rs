@@ -5,6 +5,7 @@
 //! cargo run --release --example config_validator
 //! cargo run --release --example config_validator -- --threads 2
 //! cargo run --release --example config_validator -- --json
+//! cargo run --release --example config_validator -- --threads 2 --plot strategies.svg
 //! ```
 //!
 //! Runs every strategy over the same events and checks that they all count
@@ -19,6 +20,9 @@
 //! - `--threads N`: every dense strategy on N threads at once, each over all
 //!   the events: which strategies scale, and which collapse when threads
 //!   share a cache.
+//! - `--plot PATH`: the figures as an SVG bar chart (log scale), each memo
+//!   strategy beside its hand-written twin, and the thread ratios with
+//!   `--threads`.
 //!
 //! Each figure is the median of `--runs` runs; caches are cleared and
 //! counters zeroed before each run, so body runs are those of one run.
@@ -31,6 +35,8 @@ mod dense;
 mod measure;
 #[path = "config_validator/output.rs"]
 mod output;
+#[path = "config_validator/plot.rs"]
+mod plot;
 #[path = "config_validator/results.rs"]
 mod results;
 #[path = "config_validator/sparse.rs"]
@@ -73,6 +79,9 @@ struct Args {
     /// Print the results as a JSON array instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write the results as an SVG bar chart to this file.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
 }
 
 fn main() {
@@ -110,6 +119,15 @@ fn run(args: &Args) -> Result<(), BoxError> {
     } else {
         let distinct = events.iter().collect::<HashSet<_>>().len();
         print_tables(&rows, events.len(), distinct, runs, threads);
+    }
+    if let Some(path) = &args.plot {
+        plot::write_svg(path, &rows, threads)
+            .map_err(|e| format!("cannot write the chart to {}: {e}", path.display()))?;
+        if args.json {
+            eprintln!("chart: {}", path.display());
+        } else {
+            println!("\nchart: {}", path.display());
+        }
     }
     let disagreements = results::disagreements(&rows);
     if disagreements.is_empty() {

@@ -3,7 +3,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use memo_core::{
-    report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Source, Stats,
+    report, report_on_exit, thresholds, Advice, Kind, Report, ReportOnExit, Saving, SortBy, Source,
+    Stats,
 };
 #[doc = include_str!("../docs/counted.md")]
 pub use memo_macros::counted;

@@ -206,6 +206,81 @@ fn the_three_validators_agree() {
     }
 }
 
+/// The `tottime` of the report row `function` in `out`, in nanoseconds.
+/// Columns are separated by two spaces or more; a time reads `1.35 ms`.
+fn tottime_ns(out: &str, function: &str) -> f64 {
+    let header: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("function "))
+        .expect("a report table")
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let column = header
+        .iter()
+        .position(|&c| c == "tottime")
+        .expect("a tottime column");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|n| n.ends_with(function))
+        })
+        .unwrap_or_else(|| panic!("no {function} row in\n{out}"))
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let (value, unit) = row[column].split_once(' ').expect("a time with a unit");
+    let scale = match unit {
+        "ns" => 1.0,
+        "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        other => panic!("unit {other}"),
+    };
+    value.parse::<f64>().expect("a number") * scale
+}
+
+/// The seed's Step 4: the loop's own time, cache lookups included, is what
+/// tells the memoized validator from the precomputed one. Each report is of
+/// one run; the least of three is taken, since a run that lost its core to
+/// other work reads slow.
+#[test]
+fn process_events_tottime_shows_the_cost_of_the_lookups() {
+    let dir = TempDir::new("step-4");
+    let path = generate(&dir, 20_000, 13);
+    let path = path.to_str().expect("a UTF-8 temp path");
+    let run = |name: &str| success(&run_in(&dir.0, name, &["--events", path, "--runs", "3"]));
+    let least = |name: &str, function: &str| {
+        (0..3)
+            .map(|_| tottime_ns(&run(name), function))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let cache_loop = least("config_validator_memoized", "::process_events");
+    let table_loop = least("config_validator_precomputed", "::process_events");
+    assert!(
+        cache_loop > 1.5 * table_loop,
+        "process_events tottime: memoized {cache_loop} ns, precomputed {table_loop} ns"
+    );
+    let memoized = run("config_validator_memoized");
+    assert!(memoized.contains("sorted by tottime"), "{memoized}");
+    // The 400 body runs are the cache's own row, not the loop's.
+    let body = tottime_ns(&memoized, "::validate_rule_cached");
+    assert!(body > 0.0, "{memoized}");
+    assert!(
+        body < tottime_ns(&memoized, "::process_events"),
+        "{memoized}"
+    );
+    // Naive: the validator's runs are timed. (Which row dominates depends on
+    // the build, a debug build's loop being slow, and the loop's own time is
+    // within the error of its callee's estimate.)
+    let naive = run("config_validator_naive");
+    assert!(tottime_ns(&naive, "::validate_rule") > 0.0, "{naive}");
+}
+
 #[test]
 fn the_validators_read_events_txt_by_default() {
     let dir = TempDir::new("default-path");
@@ -284,6 +359,60 @@ fn config_validator_json_has_every_strategy_agreeing() {
         .find(|row| row["case"] == "dense")
         .and_then(|row| row["valid"].as_u64());
     assert_eq!(dense_valid, Some(expected as u64));
+}
+
+#[test]
+fn config_validator_plots_every_strategy_as_svg() {
+    let dir = TempDir::new("runner-plot");
+    let path = generate(&dir, 2000, 5);
+    let chart = dir.join("strategies.svg");
+    let args = [
+        "--events",
+        path.to_str().expect("a UTF-8 temp path"),
+        "--runs",
+        "1",
+        "--threads",
+        "2",
+        "--plot",
+        chart.to_str().expect("a UTF-8 temp path"),
+        "--json",
+    ];
+    let out = success(&run_in(&dir.0, "config_validator", &args));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("the JSON still parses");
+    let svg = std::fs::read_to_string(&chart).expect("the chart is written");
+    let doc = roxmltree::Document::parse(&svg).expect("the chart is well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect();
+    // Every strategy of every case is a labelled bar.
+    let names: BTreeSet<&str> = rows
+        .iter()
+        .map(|row| row["strategy"].as_str().expect("a name"))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.ends_with(name.trim_start_matches("hand "))),
+            "{name} is not labelled in the chart: {texts:?}"
+        );
+    }
+    let bars = doc.descendants().filter(|n| n.has_tag_name("rect")).count();
+    assert!(
+        bars > rows.len(),
+        "one bar per row (and the background): {bars}"
+    );
+    for panel in ["dense:", "sparse:", "2 threads"] {
+        assert!(
+            texts.iter().any(|t| t.starts_with(panel)),
+            "{panel} {texts:?}"
+        );
+    }
 }
 
 #[test]

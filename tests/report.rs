@@ -1,23 +1,19 @@
-//! `memo::report()`: exact counts, and one test per kind of advice, each
-//! driving a real annotated function into that situation.
+//! `memo::report()`: exact counts, the profiler columns, orders, JSON and
+//! `MEMO_REPORT`. The advice itself is tested in `tests/advice.rs`.
 
-use memo::{counted, memoize, Advice};
+mod common;
 
-fn validate(rule_id: u32, event_type: u32) -> bool {
-    let mut x = rule_id.wrapping_mul(0x9E37_79B9) ^ event_type;
-    for _ in 0..50 {
-        x = x.rotate_left(5).wrapping_mul(31) ^ rule_id;
-    }
-    x % 3 != 0
-}
+use std::time::Duration;
+
+use memo::{counted, memoize, SortBy};
 
 #[memoize]
 fn validate_cached(rule_id: u32, event_type: u32) -> bool {
-    validate(rule_id, event_type)
+    (rule_id * 31 + event_type) % 3 != 0
 }
 
 #[test]
-fn small_integer_domain_advises_precompute() {
+fn counts_and_observed_inputs_are_exact() {
     for i in 0..10_000_u32 {
         validate_cached(i % 20, (i / 20) % 20);
     }
@@ -33,117 +29,10 @@ fn small_integer_domain_advises_precompute() {
         "sketch estimate {distinct}"
     );
     assert_eq!(s.samples, 400, "every miss is sampled");
-    match s.advice() {
-        Advice::Precompute {
-            calls,
-            domain,
-            cells,
-        } => {
-            assert_eq!(
-                (calls, domain.as_str(), cells),
-                (10_000, "(0..20, 0..20)", 400)
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    let text = s.advice().to_string();
-    assert!(
-        text.contains("`#[precompute(domain = (0..20, 0..20))]`"),
-        "{text}"
-    );
-    assert!(
-        text.starts_with("all 10,000 calls fell in (0..20, 0..20): 400 cells"),
-        "{text}"
-    );
-}
-
-#[memoize]
-fn unique(id: String) -> usize {
-    id.len()
-}
-
-#[test]
-fn near_zero_hit_rate_advises_removal() {
-    for i in 0..500 {
-        unique(format!("id-{i}"));
-    }
-    unique("id-1".into());
-    let s = unique::stats();
-    assert_eq!(
-        s.advice(),
-        Advice::Remove {
-            hits: 1,
-            calls: 501
-        }
-    );
-    assert_eq!(
-        s.advice().to_string(),
-        "1 hits in 501 calls: the cache costs more than it saves; remove it"
-    );
-}
-
-#[memoize(capacity = 10)]
-fn bounded(id: String) -> usize {
-    id.len() * 2
-}
-
-#[test]
-fn evicting_most_entries_advises_a_larger_capacity() {
-    for i in 0..200 {
-        bounded(format!("k{i}"));
-        bounded(format!("k{i}"));
-    }
-    let s = bounded::stats();
-    assert_eq!(
-        (s.calls, s.hits, s.misses, s.evictions),
-        (400, 200, 200, 190)
-    );
-    assert_eq!(
-        s.advice(),
-        Advice::RaiseCapacity {
-            capacity: 10,
-            evictions: 190,
-            misses: 200
-        }
-    );
-}
-
-#[memoize]
-fn cheap(name: String) -> usize {
-    name.len()
-}
-
-#[test]
-fn a_body_as_cheap_as_a_lookup_is_reported() {
-    for i in 0..1_000 {
-        cheap(format!("{}", i % 10));
-    }
-    let s = cheap::stats();
-    assert!(s.body_mean.is_some() && s.lookup_cost.is_some());
-    assert!(
-        matches!(s.advice(), Advice::CheapBody { .. }),
-        "{:?} (body {:?}, lookup {:?})",
-        s.advice(),
-        s.body_mean,
-        s.lookup_cost
-    );
-}
-
-#[memoize]
-fn expensive(name: String) -> u64 {
-    std::thread::sleep(std::time::Duration::from_micros(200));
-    name.len() as u64
-}
-
-#[test]
-fn a_cache_that_pays_for_itself_is_kept() {
-    for i in 0..200 {
-        expensive(format!("{}", i % 4));
-    }
-    let s = expensive::stats();
-    assert_eq!((s.calls, s.misses), (200, 4));
-    assert_eq!(s.advice(), Advice::Keep);
-    assert!(s.body_mean.unwrap() >= std::time::Duration::from_micros(200));
+    // Timed: the first three misses, then one in 64.
+    assert_eq!(s.timed_runs, 3 + 400 / 64);
+    assert!(s.self_time.is_some() && s.total_time.is_some());
+    assert_eq!(s.outer_runs, Some(400));
 }
 
 #[counted]
@@ -156,118 +45,247 @@ fn fib_slow(n: u64) -> u64 {
 }
 
 #[test]
-fn counted_repeats_advise_memoize() {
+fn counted_calls_are_sampled_one_in_64() {
+    fib_slow::clear();
     fib_slow(20);
     let s = fib_slow::stats();
     assert_eq!(s.calls, 21_891);
-    // One call in 64 is sampled: 342 samples, at most 21 distinct inputs (fib(0..=20)).
+    // This thread's first call, then one in 64.
     assert_eq!(s.samples, 21_891_u64.div_ceil(64));
-    let distinct = s.distinct.unwrap();
-    assert!((1..=21).contains(&distinct), "{distinct}");
-    assert_eq!(
-        s.advice(),
-        Advice::Memoize {
-            calls: 21_891,
-            distinct
-        }
+    // Again after `clear()`: the first call after it is timed, not hashed.
+    fib_slow::clear();
+    fib_slow(20);
+    let s = fib_slow::stats();
+    assert_eq!((s.calls, s.samples), (21_891, 21_891 / 64));
+    assert!(
+        s.timed_runs > 21_891 / 64,
+        "the first call after clear() is timed"
     );
-    assert!(s.advice().to_string().contains("`#[memoize]`"));
+    assert!(s.distinct.is_some_and(|d| (1..=21).contains(&d)));
 }
 
 #[counted]
-fn each_once(n: u64) -> u64 {
-    n.wrapping_mul(3)
-}
-
-#[test]
-fn counted_distinct_inputs_are_kept_and_too_few_calls_say_keep() {
-    for n in 0..10_000 {
-        each_once(n);
-    }
-    assert_eq!(each_once::stats().advice(), Advice::Keep);
-    assert_eq!(never::stats().advice(), Advice::Keep);
+fn heavy() -> u32 {
+    common::spin(Duration::from_micros(50));
+    light() + light()
 }
 
 #[counted]
-fn never(n: u64) -> u64 {
+fn light() -> u32 {
+    common::spin(Duration::from_micros(100));
+    1
+}
+
+#[counted]
+fn chatty(n: u32) -> u32 {
     n
 }
 
+/// Three functions whose order differs by tottime, cumtime and calls: a
+/// call of `heavy` takes 250 µs, 50 µs of it its own; `light`, called twice
+/// by each, 100 µs; `chatty` has the most calls and almost no time.
+fn sortable(report: memo::Report) -> Vec<&'static str> {
+    report
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| ["report::heavy", "report::light", "report::chatty"].contains(n))
+        .collect()
+}
+
 #[test]
-fn report_renders_advice_and_json() {
+fn rows_sort_by_tottime_cumtime_calls_and_name() {
+    common::attempts(|| {
+        heavy::clear();
+        light::clear();
+        chatty::clear();
+        for _ in 0..4 {
+            heavy();
+        }
+        for n in 0..1_000 {
+            chatty(n);
+        }
+        let h = heavy::stats();
+        let l = light::stats();
+        let seen = format!(
+            "heavy self {:?} total {:?}; light self {:?} total {:?}",
+            h.self_time, h.total_time, l.self_time, l.total_time
+        );
+        let order = |key| sortable(memo::report().sorted_by(key));
+        common::check(
+            order(SortBy::TotTime) == ["report::light", "report::heavy", "report::chatty"],
+            || format!("tottime: {:?}; {seen}", order(SortBy::TotTime)),
+        )?;
+        common::check(
+            order(SortBy::CumTime) == ["report::heavy", "report::light", "report::chatty"],
+            || format!("cumtime: {:?}; {seen}", order(SortBy::CumTime)),
+        )?;
+        assert_eq!(
+            order(SortBy::Calls),
+            ["report::chatty", "report::light", "report::heavy"]
+        );
+        assert_eq!(
+            order(SortBy::Name),
+            ["report::chatty", "report::heavy", "report::light"]
+        );
+        assert_eq!(
+            sortable(memo::report()),
+            order(SortBy::Name),
+            "by name unless asked"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn the_table_has_profiler_columns_and_advice() {
     fib_slow(10);
-    let report = memo::report();
-    let text = report.to_string();
-    assert!(text.contains("advice:"), "{text}");
-    assert!(text.contains("report::fib_slow: "), "{text}");
-    let json = report.to_json();
+    let text = memo::report().to_string();
+    let header = text.lines().next().unwrap();
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        [
+            "function",
+            "kind",
+            "ncalls",
+            "hits",
+            "misses",
+            "hit",
+            "rate",
+            "entries",
+            "evictions",
+            "tottime",
+            "percall",
+            "cumtime",
+            "percall",
+            "lookup",
+            "distinct"
+        ]
+    );
+    assert!(text.contains("\nadvice:\n"), "{text}");
+    assert!(text.contains("  report::fib_slow: "), "{text}");
+}
+
+/// The value of `key` in the JSON object text `object`, as text.
+fn field<'a>(object: &'a str, key: &str) -> &'a str {
+    let start = object
+        .find(&format!("\"{key}\": "))
+        .unwrap_or_else(|| panic!("no {key} in {object}"))
+        + key.len()
+        + 4;
+    let rest = &object[start..];
+    let end = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.find('"').unwrap() + 2,
+        None => rest.find([',', '}']).unwrap(),
+    };
+    &rest[..end]
+}
+
+#[test]
+fn json_has_every_column_in_a_stable_order() {
+    fib_slow::clear();
+    fib_slow(20);
+    let json = memo::report().to_json();
     assert!(json.trim_start().starts_with('[') && json.trim_end().ends_with(']'));
-    assert!(json.contains("\"name\": \"report::fib_slow\""), "{json}");
-    assert!(json.contains("\"advice\": \"memoize\""), "{json}");
-}
-
-#[memo::precompute(domain = (0..300, 0..300))]
-fn wide(a: u32, b: u32) -> u32 {
-    a * 1_000 + b
+    let object = json
+        .lines()
+        .find(|l| l.contains("\"name\": \"report::fib_slow\""))
+        .expect("a row for fib_slow");
+    const KEYS: [&str; 22] = [
+        "name",
+        "kind",
+        "calls",
+        "hits",
+        "misses",
+        "entries",
+        "evictions",
+        "hit_rate",
+        "body_mean_ns",
+        "lookup_ns",
+        "distinct",
+        "tottime_ns",
+        "tottime_percall_ns",
+        "cumtime_ns",
+        "cumtime_percall_ns",
+        "outer_runs",
+        "timed_runs",
+        "advice",
+        "advice_text",
+        "saving_per_call_ns",
+        "saving_total_ns",
+        "",
+    ];
+    let mut at = 0;
+    for key in KEYS.iter().filter(|k| !k.is_empty()) {
+        let found = object[at..]
+            .find(&format!("\"{key}\": "))
+            .unwrap_or_else(|| panic!("{key} missing or out of order in {object}"));
+        at += found;
+    }
+    assert_eq!(field(object, "calls"), "21891");
+    assert_eq!(field(object, "outer_runs"), "1");
+    assert_eq!(field(object, "advice"), "\"memoize\"");
+    let tottime: u64 = field(object, "tottime_ns").parse().unwrap();
+    let cumtime: u64 = field(object, "cumtime_ns").parse().unwrap();
+    assert_eq!(tottime, cumtime, "all of fib_slow's time is its own");
+    let per_outer: u64 = field(object, "cumtime_percall_ns").parse().unwrap();
+    assert_eq!(per_outer, cumtime, "one outer call");
+    assert!(field(object, "saving_total_ns").parse::<u64>().unwrap() > 0);
+    assert_eq!(field(object, "lookup_ns"), "null");
 }
 
 #[test]
-fn a_large_table_serving_few_inputs_advises_memoize() {
-    for i in 0..10_000_u32 {
-        assert_eq!(wide(i % 10, 7), (i % 10) * 1_000 + 7);
+fn memo_report_names_the_order_of_the_report_printed_at_exit() {
+    if std::env::var_os("MEMO_REPORT_CHILD").is_some() {
+        return;
     }
-    let s = wide::stats();
-    assert_eq!((s.calls, s.hits, s.entries), (10_000, 10_000, 90_000));
-    let distinct = s.distinct.unwrap();
+    let run = |order: &str| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "print_report_at_exit",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("MEMO_REPORT", order)
+            .env("MEMO_REPORT_CHILD", "1")
+            .output()
+            .expect("the test binary runs");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let position = |text: &str, name: &str| {
+        text.find(&format!("\n{name} "))
+            .unwrap_or_else(|| panic!("{name} not in {text}"))
+    };
+    let by_calls = run("calls");
     assert!(
-        (1..=10).contains(&distinct),
-        "cells read by sampled hits: {distinct}"
+        position(&by_calls, "report::chatty") < position(&by_calls, "report::light"),
+        "{by_calls}"
     );
-    assert_eq!(
-        s.advice(),
-        Advice::SparseTable {
-            cells: 90_000,
-            distinct
-        }
+    let by_name = run("1");
+    assert!(position(&by_name, "report::chatty") < position(&by_name, "report::heavy"));
+    assert!(
+        position(&by_name, "report::heavy") < position(&by_name, "report::light"),
+        "{by_name}"
     );
-    assert!(s.advice().to_string().contains("use `#[memoize]`"));
+    let unknown = run("fastest");
+    assert!(
+        unknown.contains("MEMO_REPORT: unknown order `fastest`"),
+        "{unknown}"
+    );
+    assert!(!run("0").contains("advice:"));
 }
 
-#[memo::precompute(domain = 0..10)]
-fn narrow(a: u32) -> u32 {
-    a + 1
-}
-
+/// Run by the test above in a child process, with `MEMO_REPORT` set.
 #[test]
-fn mostly_out_of_domain_calls_are_reported() {
-    for a in 0..1_000 {
-        assert_eq!(narrow(a), a + 1);
+fn print_report_at_exit() {
+    if std::env::var_os("MEMO_REPORT_CHILD").is_none() {
+        return;
     }
-    let s = narrow::stats();
-    assert_eq!((s.calls, s.hits, s.misses), (1_000, 10, 990));
-    assert_eq!(
-        s.advice(),
-        Advice::MostlyOutOfDomain {
-            misses: 990,
-            calls: 1_000
-        }
-    );
-}
-
-#[memo::precompute(domain = 0..4)]
-fn slow_outside(a: u32) -> u32 {
-    std::thread::sleep(std::time::Duration::from_micros(100));
-    a
-}
-
-#[test]
-fn body_time_covers_every_out_of_domain_call() {
-    for a in 10..138 {
-        slow_outside(a);
+    let _report = memo::report_on_exit();
+    for n in 0..100 {
+        chatty(n);
     }
-    let s = slow_outside::stats();
-    assert_eq!(s.misses, 128);
-    let mean = s.body_mean.expect("one out-of-domain call in 64 is timed");
-    assert!(mean >= std::time::Duration::from_micros(100));
-    assert_eq!(s.body_time, mean * 128);
+    light();
+    heavy();
 }

@@ -16,21 +16,22 @@ pub mod rules;
 pub mod timing;
 
 use cli::{BoxError, ValidatorArgs};
-use events::read_events;
-use rules::process_events;
+use events::{read_events, Event};
 use timing::{format_duration, median, ns_per_event, time};
 
 /// The body of the three single-strategy validators: reads the events of
 /// `args`, prints `title`, runs `setup` (untimed), then `args.runs` times
-/// calls `clear` and counts the valid events with `validate`; prints the
-/// count, the median time per event and `memo::report()`, whose counters,
-/// cleared before each run, are those of the last run.
-pub fn run_validator<V: Fn(u32, u32) -> bool>(
+/// calls every `clear` and counts the valid events with `process` (the
+/// validator's own `#[counted] process_events`); prints the count, the
+/// median time per event and `memo::report()` sorted by `tottime` (the
+/// seed's `cProfile -s tottime`), whose counters, cleared before each run,
+/// are those of the last run.
+pub fn run_validator(
     title: &str,
     args: &ValidatorArgs,
     setup: impl FnOnce(),
-    clear: fn(),
-    validate: V,
+    clear: &[fn()],
+    process: fn(&[Event]) -> usize,
 ) -> Result<(), BoxError> {
     let events = read_events(&args.events)?;
     println!("{title}");
@@ -38,8 +39,10 @@ pub fn run_validator<V: Fn(u32, u32) -> bool>(
     let mut valid = 0;
     let mut samples = Vec::new();
     for _ in 0..args.runs {
-        clear();
-        let (count, elapsed) = time(|| process_events(&events, &validate));
+        for clear in clear {
+            clear();
+        }
+        let (count, elapsed) = time(|| process(&events));
         valid = count;
         samples.push(elapsed);
     }
@@ -57,7 +60,7 @@ pub fn run_validator<V: Fn(u32, u32) -> bool>(
         args.runs
     );
     println!();
-    println!("memo::report() (counters of the last run):");
-    print!("{}", memo::report());
+    println!("memo::report(), sorted by tottime (counters and times of the last run):");
+    print!("{}", memo::report().sorted_by(memo::SortBy::TotTime));
     Ok(())
 }

@@ -13,15 +13,16 @@ use std::sync::{Mutex, MutexGuard};
 
 use crossbeam_utils::CachePadded;
 use std::thread::LocalKey;
-use std::time::Instant;
 
+use crate::frames::Frames;
+pub use crate::frames::Timer;
 use crate::function::{Function, Instance};
 use crate::sketch::Sketch;
 use crate::sync::lock;
 
-/// One call in this many of a `#[counted]` function (or an out-of-domain call
-/// of a `#[precompute]` one) is timed and its key sampled; one `#[precompute]`
-/// hit in this many marks its cell read.
+/// One run of the body in this many is timed (after a thread's first three:
+/// see `frames`); one call in this many of a `#[counted]` function has its
+/// key sampled; one `#[precompute]` hit in this many marks its cell read.
 pub(crate) const SAMPLE_EVERY: u64 = 64;
 
 /// What the report learns beyond counts: distinct keys and observed ranges.
@@ -30,12 +31,17 @@ pub(crate) struct Profile {
     pub(crate) distinct: Sketch,
     /// Per integer parameter, the smallest and largest value seen.
     pub(crate) ranges: Vec<(i128, i128)>,
+    /// What the timed runs measured.
+    pub(crate) frames: Frames,
+    /// This thread's last frames, to leave out preempted ones.
+    pub(crate) recent: crate::frames::Recent,
 }
 
 impl Profile {
     fn merge(&mut self, other: &Profile) {
         self.distinct.merge(&other.distinct);
         self.observe(other.ranges.iter().copied());
+        self.frames.merge(&other.frames);
     }
 
     fn observe(&mut self, ranges: impl ExactSizeIterator<Item = (i128, i128)>) {
@@ -60,18 +66,19 @@ pub(crate) struct Slot {
     stale: AtomicU64,
     /// Hits answered by the second-level store (`store = ...`).
     stored: AtomicU64,
-    misses: AtomicU64,
+    /// Runs of the body; `frames` reads it to count nested runs.
+    pub(crate) misses: AtomicU64,
     evictions: AtomicU64,
     /// Entries in this thread's own cache (`thread_local` caches only).
     pub(crate) entries: AtomicUsize,
     /// The function's generation this thread's cache belongs to.
     pub(crate) generation: AtomicU64,
-    body_nanos: AtomicU64,
-    timed: AtomicU64,
+    /// `misses` at the last timed run (`frames`: a frame stands for the runs since).
+    pub(crate) last_timed: AtomicU64,
     samples: AtomicU64,
     /// Hashes at or above this cannot change the sketch: checked without the lock.
     threshold: AtomicU64,
-    profile: Mutex<Profile>,
+    pub(crate) profile: Mutex<Profile>,
 }
 
 impl Slot {
@@ -86,8 +93,7 @@ impl Slot {
             evictions: AtomicU64::new(0),
             entries: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
-            body_nanos: AtomicU64::new(0),
-            timed: AtomicU64::new(0),
+            last_timed: AtomicU64::new(0),
             samples: AtomicU64::new(0),
             threshold: AtomicU64::new(u64::MAX),
             profile: Mutex::new(Profile::default()),
@@ -112,10 +118,6 @@ pub(crate) struct Totals {
     pub(crate) stored: u64,
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
-    /// Time spent in timed executions of the body.
-    pub(crate) body_nanos: u64,
-    /// How many executions of the body were timed.
-    pub(crate) timed: u64,
     /// How many keys went into the distinct-input sketch.
     pub(crate) samples: u64,
 }
@@ -130,8 +132,6 @@ impl Totals {
             stored: slot.stored.load(Relaxed),
             misses: slot.misses.load(Relaxed),
             evictions: slot.evictions.load(Relaxed),
-            body_nanos: slot.body_nanos.load(Relaxed),
-            timed: slot.timed.load(Relaxed),
             samples: slot.samples.load(Relaxed),
         }
     }
@@ -144,8 +144,6 @@ impl Totals {
         self.stored += now.stored.wrapping_sub(base.stored);
         self.misses += now.misses.wrapping_sub(base.misses);
         self.evictions += now.evictions.wrapping_sub(base.evictions);
-        self.body_nanos += now.body_nanos.wrapping_sub(base.body_nanos);
-        self.timed += now.timed.wrapping_sub(base.timed);
         self.samples += now.samples.wrapping_sub(base.samples);
     }
 }
@@ -173,6 +171,12 @@ pub(crate) struct Counters {
     inner: Mutex<Option<Inner>>,
 }
 
+impl std::fmt::Debug for Counters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Counters({:p})", self)
+    }
+}
+
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
@@ -185,7 +189,7 @@ impl Counters {
         lock(&self.inner)
     }
 
-    pub(crate) fn register(&self) -> &'static Slot {
+    pub(crate) fn register(&'static self) -> &'static Slot {
         let mut guard = self.lock();
         let inner = guard.get_or_insert_with(Inner::default);
         let slot = inner
@@ -199,10 +203,13 @@ impl Counters {
             slot,
             base: Totals::read(slot),
         });
+        drop(guard);
+        crate::frames::known(self, slot);
         slot
     }
 
     fn retire(&self, slot: &'static Slot) {
+        crate::frames::forget(slot);
         let mut guard = self.lock();
         let inner = guard.get_or_insert_with(Inner::default);
         if let Some(at) = inner.live.iter().position(|l| std::ptr::eq(l.slot, slot)) {
@@ -242,12 +249,35 @@ impl Counters {
         (sum, entries, profile)
     }
 
+    /// This function's runs since the last `clear()`, and what its timed
+    /// runs measured, all threads together.
+    pub(crate) fn runs_and_frames(&self) -> (u64, Frames) {
+        let guard = self.lock();
+        let Some(inner) = guard.as_ref() else {
+            return (0, Frames::default());
+        };
+        let mut runs = inner.retired.misses;
+        let mut frames = inner.retired_profile.frames.clone();
+        for live in &inner.live {
+            runs += live
+                .slot
+                .misses
+                .load(Relaxed)
+                .wrapping_sub(live.base.misses);
+            frames.merge(&lock(&live.slot.profile).frames);
+        }
+        (runs, frames)
+    }
+
+    /// Zeroes the counts. On the calling thread, the next run is timed.
     pub(crate) fn reset(&self) {
+        crate::frames::rearm(self);
         if let Some(inner) = self.lock().as_mut() {
             inner.retired = Totals::default();
             inner.retired_profile = Profile::default();
             for live in &mut inner.live {
                 live.base = Totals::read(live.slot);
+                live.slot.last_timed.store(live.base.misses, Relaxed);
                 *lock(&live.slot.profile) = Profile::default();
                 live.slot.threshold.store(u64::MAX, Relaxed);
             }
@@ -312,17 +342,15 @@ impl LocalCounts {
         )
     }
 
-    /// Counts a call that ran the body; `true` for the runs to time: the
-    /// second, the third and then one in `SAMPLE_EVERY` (64) (the 66th, the
-    /// 130th, ...), so a function that rarely misses still gets a body time
-    /// while a cold fill of thousands of entries reads the clock a few times.
-    /// The first run is left out: it pays one-time costs (page faults, lazy
-    /// initialisation) that would stand for every run in the mean.
+    /// Counts a call that ran the body; `true` for the runs to time (see
+    /// [`timed_run`]), so a function that rarely misses still gets a body
+    /// time while a cold fill of thousands of entries reads the clock a few
+    /// times.
     #[inline]
     pub(crate) fn miss(&self) -> bool {
         let misses = self.slot.misses.load(Relaxed).wrapping_add(1);
         self.slot.misses.store(misses, Relaxed);
-        misses == 3 || misses % SAMPLE_EVERY == 2
+        timed_run(misses)
     }
 
     /// Whether a key with this hash could change the distinct-input sketch.
@@ -352,19 +380,23 @@ impl LocalCounts {
         }
     }
 
-    pub(crate) fn timed(&self, since: Instant) {
-        self.slot.timed(since);
+    /// Times the run just counted by [`miss`](Self::miss), until the
+    /// returned `Timer` drops.
+    pub(crate) fn frame(&self) -> Timer {
+        Timer::start(self.slot)
     }
 }
 
-impl Slot {
-    /// Records one timed execution of the body.
-    fn timed(&self, since: Instant) {
-        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        bump(&self.body_nanos, nanos);
-        bump(&self.timed, 1);
-    }
+/// Whether the run numbered `runs` (on its thread's slot) is timed: the first
+/// three, then one in `SAMPLE_EVERY` (64). A frame stands for the runs since
+/// the previous one (`frames`), so the first runs' one-time costs (page
+/// faults, lazy initialisation) count once, not once per 64 runs.
+#[inline]
+pub(crate) fn timed_run(runs: u64) -> bool {
+    runs <= 3 || runs % SAMPLE_EVERY == 0
+}
 
+impl Slot {
     /// Adds a key's hash to the distinct-input sketch.
     #[cold]
     fn sample_key(&self, hash: u64) {
@@ -523,23 +555,14 @@ pub(crate) fn count_hit_slow(
     }
 }
 
-/// Times a sampled call until dropped.
-pub struct Timer {
-    slot: &'static Slot,
-    start: Instant,
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        self.slot.timed(self.start);
-    }
-}
-
 /// Counts a call of a `#[counted]` function that [`tick`] did not count:
 /// this thread's first, or one in `SAMPLE_EVERY` (64), which is timed (until the
 /// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
-/// keys that are not `Hash`). A call from a thread-local destructor, after
-/// this thread's counters are gone, is not counted.
+/// keys that are not `Hash`); or the first after a `clear()` on this thread,
+/// which is only timed (hashing a large argument, such as a slice of all the
+/// events, on every first call after a `clear()` would cost more than the
+/// call). A call from a thread-local destructor, after this thread's counters
+/// are gone, is not counted.
 #[cold]
 #[inline(never)]
 pub fn count_sampled(
@@ -552,12 +575,21 @@ pub fn count_sampled(
     if !ticked {
         bump(&slot.misses, 1);
     }
-    Some(sampled(slot, hash))
+    // `frames::rearm` leaves `last_timed` one run behind; a periodic sample
+    // is `SAMPLE_EVERY` runs after the previous one.
+    let rearmed =
+        ticked && slot.misses.load(Relaxed) == slot.last_timed.load(Relaxed).wrapping_add(1);
+    Some(if rearmed {
+        Timer::start(slot)
+    } else {
+        sampled(slot, hash)
+    })
 }
 
 /// Counts a `#[precompute]` call that runs the body (out of the domain, or
-/// a cell computed directly). One in `SAMPLE_EVERY` (64) is timed (until the
-/// returned `Timer` drops). Not counted after this thread's counters are gone.
+/// a cell computed directly). The first three and then one in
+/// `SAMPLE_EVERY` (64) are timed (until the returned `Timer` drops). Not
+/// counted after this thread's counters are gone.
 pub fn count_miss(
     key: &'static LocalKey<ThreadSlot>,
     function: &'static Function,
@@ -565,18 +597,15 @@ pub fn count_miss(
     let slot = thread_slot(key, &function.counters, Counts::Hits)?;
     let calls = slot.misses.load(Relaxed).wrapping_add(1);
     slot.misses.store(calls, Relaxed);
-    if calls % SAMPLE_EVERY == 1 {
-        Some(sampled(slot, || None))
-    } else {
-        None
-    }
+    timed_run(calls).then(|| sampled(slot, || None))
 }
 
 /// Counts a call of a `#[counted]` method. A method of a generic `impl` is
 /// one item for every `Self` type, so its counts are kept per `Self` type
 /// (`type_name`), each under a `Function` of its own (see
-/// `Function::instance`), found through a per-thread list. One call in
-/// `SAMPLE_EVERY` (64) is timed and has its key hashed.
+/// `Function::instance`), found through a per-thread list. The first three
+/// calls and then one in `SAMPLE_EVERY` (64) are timed and have their key
+/// hashed.
 pub fn count_method(
     function: &'static Function,
     type_name: &'static str,
@@ -608,7 +637,7 @@ pub fn count_method(
         .flatten()?;
     let calls = slot.misses.load(Relaxed).wrapping_add(1);
     slot.misses.store(calls, Relaxed);
-    (calls % SAMPLE_EVERY == 1).then(|| sampled(slot, hash))
+    timed_run(calls).then(|| sampled(slot, hash))
 }
 
 #[cold]
@@ -616,10 +645,7 @@ fn sampled(slot: &'static Slot, hash: impl FnOnce() -> Option<u64>) -> Timer {
     if let Some(hash) = hash() {
         slot.sample_key(hash);
     }
-    Timer {
-        slot,
-        start: Instant::now(),
-    }
+    Timer::start(slot)
 }
 
 impl Drop for LocalCounts {

@@ -451,16 +451,8 @@ impl Function {
             Kind::Memoize => self.shared.get().map_or(0, |s| s.len()),
             Kind::Counted => 0,
         };
-        // One body run in `SAMPLE_EVERY` is timed (the first, the 65th, ...);
-        // the mean of those stands for every run.
-        let body_mean = (totals.timed > 0).then(|| {
-            Duration::from_nanos(totals.body_nanos / totals.timed)
-                .saturating_sub(crate::calibrate::clock_overhead())
-        });
-        let body_time = body_mean.map_or(Duration::ZERO, |mean| {
-            let nanos = u64::try_from(mean.as_nanos()).unwrap_or(u64::MAX);
-            Duration::from_nanos(nanos.saturating_mul(totals.misses))
-        });
+        // Self and total time, from the timed runs (see `frames`).
+        let times = crate::frames::times(&self.counters, totals.misses, &profile.frames);
         // Every miss of a cache feeds the distinct-input sketch; one call in
         // `SAMPLE_EVERY` of the others.
         let samples = match (self.info.touched, self.info.kind) {
@@ -489,8 +481,13 @@ impl Function {
             capacity: self.info.capacity,
             ttl: self.info.ttl,
             thread_local: self.info.thread_local,
-            body_time,
-            body_mean,
+            body_time: times.total_time.unwrap_or_default(),
+            body_mean: times.mean(totals.misses),
+            self_time: times.self_time,
+            total_time: times.total_time,
+            frame_mean: times.frame_mean,
+            timed_runs: times.timed,
+            outer_runs: times.outer_runs,
             lookup_cost,
             distinct: match self.info.touched {
                 Some(touched) => Some(touched.count()),

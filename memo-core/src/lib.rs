@@ -13,6 +13,7 @@ mod calibrate;
 mod checks;
 mod counters;
 mod flight;
+mod frames;
 mod function;
 mod lookup;
 mod memoize;
@@ -29,9 +30,9 @@ mod sync;
 mod table;
 mod touched;
 
-pub use advice::{thresholds, Advice};
+pub use advice::{thresholds, Advice, Saving};
 pub use memoize::Source;
-pub use report::{report, report_on_exit, Report, ReportOnExit};
+pub use report::{report, report_on_exit, Report, ReportOnExit, SortBy};
 pub use stats::{Kind, Stats};
 
 /// What the generated code calls. Not a public API: it changes without notice.

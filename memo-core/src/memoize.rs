@@ -29,7 +29,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::counters::LocalCounts;
 use crate::flight::Claim;
@@ -582,11 +582,9 @@ where
         }
         let (generation, timed) = self.begin(miss.hash, observed);
         let outer = Depth::enter(self);
-        let start = timed.then(Instant::now);
+        let frame = timed.then(|| self.counts.frame());
         let result = body();
-        if let Some(start) = start {
-            self.counts.timed(start);
-        }
+        drop(frame);
         drop(outer);
         self.finish(miss, key, result, generation, rules, now, false)
     }
@@ -1275,19 +1273,17 @@ where
             }
         }
     }
-    let Some((generation, timed)) =
-        local.try_local(instance, |local| local.begin(miss.hash, &observed))
-    else {
+    let Some((generation, frame)) = local.try_local(instance, |local| {
+        let (generation, timed) = local.begin(miss.hash, &observed);
+        (generation, timed.then(|| local.counts.frame()))
+    }) else {
         return body.await;
     };
-    let start = timed.then(Instant::now);
     let result = body.await;
+    drop(frame);
     let mut result = Some(result);
     let mut key = Some(key);
     let out = local.try_local(instance, |local| {
-        if let Some(start) = start {
-            local.counts.timed(start);
-        }
         local.sync();
         let (Some(key), Some(result)) = (key.take(), result.take()) else {
             return None;

@@ -1,16 +1,78 @@
-//! `memo::report()`: every instrumented function as a profiler-style table,
-//! with one piece of advice per function.
+//! `memo::report()`: every instrumented function as a profiler-style table
+//! (`ncalls`, `tottime`, `cumtime`, `percall`), with one piece of advice per
+//! function.
 
 use std::fmt::{self, Write as _};
+use std::str::FromStr;
+use std::time::Duration;
 
-use crate::advice::nanos;
+use crate::advice::time;
 use crate::registry;
 use crate::stats::Stats;
 
-/// A snapshot of every instrumented function's counters, sorted by name.
+/// A snapshot of every instrumented function's counters and times, sorted
+/// by name unless [`sorted_by`](Report::sorted_by) says otherwise.
+///
+/// # Reading the times
+///
+/// `tottime` is the time spent in a function's body itself; `cumtime`
+/// includes the instrumented functions it calls, a recursive function's
+/// nested runs counted once (see [`Stats::self_time`] and
+/// [`Stats::total_time`]). A cache hit or table load runs no body: its cost
+/// is in its caller's `tottime`, so a loop calling a cached function shows
+/// the lookups as its own time, as cProfile shows an `lru_cache` lookup in
+/// the caller's.
+///
+/// Times come from timed runs, not from every call: the first three runs of
+/// a function on each thread, then one in 64, and the first after `clear()`
+/// on the clearing thread; each timed run stands for the runs since the
+/// previous one. Counting the runs nested inside each timed run is exact.
+/// So a time is a sampled estimate: for runs of similar cost its error is
+/// a few percent; a function whose runs vary widely (a recursive one whose
+/// runs are subtrees of every size) is estimated from fewer comparable
+/// samples; a caller's `tottime` is what is left once its callees' estimated
+/// time is taken out, and carries their error when they take most of its
+/// time. The clock reads of timing (about one `Instant::now()` per timed run,
+/// and what a timed run costs a timed run around it) are calibrated and
+/// subtracted. A timed run that took over 100 times the recent median (and
+/// over 100 µs), as when the thread lost its core, is left out.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     rows: Vec<Stats>,
+}
+
+/// What [`Report::sorted_by`] orders the rows by, like `cProfile -s`. Times
+/// and counts sort largest first; ties, and rows without a time, by name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SortBy {
+    /// The function's name (the default).
+    #[default]
+    Name,
+    /// `ncalls`: calls, hits included.
+    Calls,
+    /// `tottime`: the body's own time.
+    TotTime,
+    /// `cumtime`: the body's time with what it calls.
+    CumTime,
+}
+
+impl FromStr for SortBy {
+    type Err = String;
+
+    /// `name`, `calls` (or `ncalls`), `tottime` (or `time`), `cumtime` (or
+    /// `cumulative`), as `cProfile -s` spells them.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "name" | "stdname" => Ok(SortBy::Name),
+            "calls" | "ncalls" => Ok(SortBy::Calls),
+            "tottime" | "time" => Ok(SortBy::TotTime),
+            "cumtime" | "cumulative" => Ok(SortBy::CumTime),
+            other => Err(format!(
+                "unknown order `{other}`; use name, calls, tottime or cumtime"
+            )),
+        }
+    }
 }
 
 /// Takes a snapshot of every memoized, precomputed and counted function in the
@@ -31,7 +93,7 @@ impl Report {
         self.rows.iter().find(|s| s.name == name)
     }
 
-    /// Every row, sorted by name.
+    /// Every row, in the report's order.
     pub fn iter(&self) -> impl Iterator<Item = &Stats> {
         self.rows.iter()
     }
@@ -48,18 +110,68 @@ impl Report {
         self.rows.is_empty()
     }
 
-    /// The report as a JSON array, one object per function.
+    /// The rows ordered by `key`: `report().sorted_by(SortBy::TotTime)` is
+    /// `cProfile -s tottime`.
+    #[must_use]
+    pub fn sorted_by(mut self, key: SortBy) -> Report {
+        let time = |t: Option<Duration>| std::cmp::Reverse(t.unwrap_or(Duration::ZERO));
+        self.rows.sort_by(|a, b| {
+            let order = match key {
+                SortBy::Name => std::cmp::Ordering::Equal,
+                SortBy::Calls => b.calls.cmp(&a.calls),
+                SortBy::TotTime => time(a.self_time).cmp(&time(b.self_time)),
+                SortBy::CumTime => time(a.total_time).cmp(&time(b.total_time)),
+            };
+            order.then_with(|| a.name.cmp(b.name))
+        });
+        self
+    }
+
+    /// The report as a JSON array, one object per function, in the report's
+    /// order. Every object has these keys, in this order; times are whole
+    /// nanoseconds, `null` when unknown (no run timed yet):
+    ///
+    /// | key | type | meaning |
+    /// |---|---|---|
+    /// | `name` | string | `module::path::fn` |
+    /// | `kind` | string | `memoize`, `precompute` or `counted` |
+    /// | `calls` | integer | every call (`ncalls`) |
+    /// | `hits` | integer | calls answered without running the body |
+    /// | `misses` | integer | runs of the body |
+    /// | `entries` | integer | entries held, or the table's length |
+    /// | `evictions` | integer | entries dropped to make room |
+    /// | `hit_rate` | number | `hits / calls`, 4 decimals |
+    /// | `body_mean_ns` | integer or null | `cumtime` per run (kept from the first version; same as `cumtime_percall_ns` for a function that does not recurse) |
+    /// | `lookup_ns` | integer or null | one lookup, calibrated (`#[memoize]` only) |
+    /// | `distinct` | integer or null | distinct inputs seen (estimated above 256) |
+    /// | `tottime_ns` | integer or null | time in the body itself |
+    /// | `tottime_percall_ns` | integer or null | `tottime` per run |
+    /// | `cumtime_ns` | integer or null | time in the body with what it calls, recursion counted once |
+    /// | `cumtime_percall_ns` | integer or null | `cumtime` per outer run (cProfile's primitive calls) |
+    /// | `outer_runs` | integer or null | runs not nested in a run of the same function (estimated) |
+    /// | `timed_runs` | integer | runs that were timed |
+    /// | `advice` | string | [`Advice::name`](crate::Advice::name) |
+    /// | `advice_text` | string | the advice as the table prints it |
+    /// | `saving_per_call_ns` | number or null | what the advice would save per call |
+    /// | `saving_total_ns` | integer or null | ... over the calls counted |
+    ///
+    /// New keys are only ever added, after the existing ones.
     #[must_use]
     pub fn to_json(&self) -> String {
         let mut out = String::from("[");
         for (i, s) in self.rows.iter().enumerate() {
             let opt = |v: Option<u128>| v.map_or_else(|| "null".to_string(), |v| v.to_string());
+            let ns = |d: Option<Duration>| opt(d.map(|d| d.as_nanos()));
             let advice = s.advice();
+            let saving = advice.saving();
             let _ = write!(
                 out,
                 "{}\n  {{\"name\": {}, \"kind\": \"{}\", \"calls\": {}, \"hits\": {}, \"misses\": {}, \
                  \"entries\": {}, \"evictions\": {}, \"hit_rate\": {:.4}, \"body_mean_ns\": {}, \
-                 \"lookup_ns\": {}, \"distinct\": {}, \"advice\": \"{}\", \"advice_text\": {}}}",
+                 \"lookup_ns\": {}, \"distinct\": {}, \"tottime_ns\": {}, \"tottime_percall_ns\": {}, \
+                 \"cumtime_ns\": {}, \"cumtime_percall_ns\": {}, \"outer_runs\": {}, \
+                 \"timed_runs\": {}, \"advice\": \"{}\", \"advice_text\": {}, \
+                 \"saving_per_call_ns\": {}, \"saving_total_ns\": {}}}",
                 if i == 0 { "" } else { "," },
                 json_string(s.name),
                 s.kind.as_str(),
@@ -69,11 +181,19 @@ impl Report {
                 s.entries,
                 s.evictions,
                 s.hit_rate(),
-                opt(s.body_mean.map(|d| d.as_nanos())),
-                opt(s.lookup_cost.map(|d| d.as_nanos())),
+                ns(s.body_mean),
+                ns(s.lookup_cost),
                 opt(s.distinct.map(u128::from)),
+                ns(s.self_time),
+                ns(s.self_mean()),
+                ns(s.total_time),
+                ns(s.total_per_outer_run()),
+                opt(s.outer_runs.map(u128::from)),
+                s.timed_runs,
                 advice.name(),
                 json_string(&advice.to_string()),
+                saving.map_or_else(|| "null".to_string(), |s| format!("{:.2}", s.per_call_ns)),
+                ns(saving.map(|s| s.total)),
             );
         }
         out.push_str("\n]\n");
@@ -106,33 +226,44 @@ impl<'a> IntoIterator for &'a Report {
     }
 }
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 14] = [
     "function",
     "kind",
-    "calls",
+    "ncalls",
     "hits",
     "misses",
     "hit rate",
     "entries",
     "evictions",
-    "body mean",
+    "tottime",
+    "percall",
+    "cumtime",
+    "percall",
     "lookup",
     "distinct",
 ];
 
-fn cells(s: &Stats) -> [String; 11] {
+fn cells(s: &Stats) -> [String; 14] {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    let ncalls = match s.outer_runs {
+        // cProfile's `69/1`: all calls, then those not from the function itself.
+        Some(outer) if s.is_recursive() && s.hits == 0 => format!("{}/{outer}", s.calls),
+        _ => s.calls.to_string(),
+    };
     [
         s.name.to_string(),
         s.kind.as_str().to_string(),
-        s.calls.to_string(),
+        ncalls,
         s.hits.to_string(),
         s.misses.to_string(),
         format!("{:.1}%", s.hit_rate() * 100.0),
         s.entries.to_string(),
         s.evictions.to_string(),
-        or_dash(s.body_mean.map(nanos)),
-        or_dash(s.lookup_cost.map(nanos)),
+        or_dash(s.self_time.map(time)),
+        or_dash(s.self_mean().map(time)),
+        or_dash(s.total_time.map(time)),
+        or_dash(s.total_per_outer_run().map(time)),
+        or_dash(s.lookup_cost.map(time)),
         or_dash(s.distinct.map(|d| d.to_string())),
     ]
 }
@@ -140,8 +271,14 @@ fn cells(s: &Stats) -> [String; 11] {
 impl fmt::Display for Report {
     /// One row per function, the name column left-aligned and numbers
     /// right-aligned, then one line of advice per function.
+    ///
+    /// Columns: `ncalls` (calls; `total/outer` for a recursive function
+    /// without a cache, as cProfile prints it), `hits`, `misses` (runs of
+    /// the body), `hit rate`, `entries`, `evictions`, `tottime` and its
+    /// `percall` (per run), `cumtime` and its `percall` (per outer run),
+    /// `lookup` (a calibrated hit) and `distinct` (inputs seen).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<[String; 11]> = self.rows.iter().map(cells).collect();
+        let rows: Vec<[String; 14]> = self.rows.iter().map(cells).collect();
         let mut widths = HEADERS.map(str::len);
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
@@ -177,24 +314,53 @@ impl fmt::Display for Report {
 #[must_use = "the report prints when this value is dropped"]
 pub struct ReportOnExit {
     enabled: bool,
+    order: Result<SortBy, String>,
 }
 
 /// A guard that prints [`report()`] to standard error when `main` returns, if
-/// the environment variable `MEMO_REPORT` is set to anything but `0`.
+/// the environment variable `MEMO_REPORT` is set to anything but `0`. Its
+/// value may name the order, like `cProfile -s`: `MEMO_REPORT=tottime`,
+/// `cumtime`, `calls` or `name` (`1`, or anything else, sorts by name; an
+/// unknown order is said in the report's last line).
 ///
 /// ```
 /// # use memo_core as memo;
 /// let _report = memo::report_on_exit();
 /// ```
 pub fn report_on_exit() -> ReportOnExit {
+    let value = std::env::var("MEMO_REPORT").unwrap_or_default();
     let enabled = std::env::var_os("MEMO_REPORT").is_some_and(|v| v != "0");
-    ReportOnExit { enabled }
+    let order = match value.trim() {
+        "" | "1" => Ok(SortBy::Name),
+        other => other.parse(),
+    };
+    ReportOnExit { enabled, order }
 }
 
 impl Drop for ReportOnExit {
     fn drop(&mut self) {
         if self.enabled {
-            eprint!("{}", report());
+            let order = self.order.clone().unwrap_or_default();
+            eprint!("{}", report().sorted_by(order));
+            if let Err(why) = &self.order {
+                eprintln!("MEMO_REPORT: {why}; sorted by name");
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_parse_as_cprofile_spells_them() {
+        assert_eq!("tottime".parse(), Ok(SortBy::TotTime));
+        assert_eq!("time".parse(), Ok(SortBy::TotTime));
+        assert_eq!("cumulative".parse(), Ok(SortBy::CumTime));
+        assert_eq!(" CUMTIME ".parse(), Ok(SortBy::CumTime));
+        assert_eq!("ncalls".parse(), Ok(SortBy::Calls));
+        assert_eq!("name".parse(), Ok(SortBy::Name));
+        assert!("fastest".parse::<SortBy>().is_err());
     }
 }

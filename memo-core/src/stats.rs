@@ -71,14 +71,44 @@ pub struct Stats {
     pub ttl: Option<Duration>,
     /// Whether each thread has a cache of its own (`thread_local`).
     pub thread_local: bool,
-    /// Time spent in the body, estimated as `body_mean` times the executions.
-    /// Executions are sampled, not each timed: for `#[memoize]`, the second and
-    /// third miss and then one miss in 64; for `#[counted]` (and out-of-domain
-    /// `#[precompute]` calls), one call in 64. A clock read costs tens of ns
-    /// in a VM, as much as the bodies users cache.
+    /// Time spent in runs of the body, other instrumented functions they
+    /// call included and recursion counted once: the same as `total_time`,
+    /// or zero before a run was timed.
     pub body_time: Duration,
-    /// The mean time of one execution of the body, once one was timed.
+    /// `total_time` per run of the body (per miss, for a cache): for a
+    /// recursive function, what one run costs with its recursive calls
+    /// answered (by the cache, or by runs counted in their own right).
     pub body_mean: Option<Duration>,
+    /// `tottime`: time in the body itself, excluding runs of other
+    /// instrumented functions it calls (and nested runs of itself); calls
+    /// it makes that are cache hits or table loads are included, as cProfile
+    /// charges a C function's time to its Python caller. `None` until a run
+    /// was timed.
+    ///
+    /// Estimated from timed runs: the first three runs of each thread, then
+    /// one in 64 (a `#[counted]` function: the first call, then one in 64),
+    /// and the first run after `clear()` on the clearing thread. Each timed
+    /// run stands for the runs since the previous one; the time of the clock
+    /// reads is subtracted. See `Report` for the error this carries.
+    pub self_time: Option<Duration>,
+    /// `cumtime`: time in the body including the instrumented functions it
+    /// calls, a recursive function's nested runs counted once (as cProfile
+    /// counts a recursive frame once).
+    pub total_time: Option<Duration>,
+    /// The mean time of one run including its nested runs of the same
+    /// function: for an uncached recursive function (`#[counted]` fib), what
+    /// one call costs with its whole recursion, which is what a cache hit on
+    /// it would save.
+    pub frame_mean: Option<Duration>,
+    /// How many runs of the body were timed.
+    pub timed_runs: u64,
+    /// Runs not nested in another run of the same function: cProfile's
+    /// *primitive calls* (all runs, for a function that does not recurse;
+    /// 1 for `fib(35)`). Estimated from timed runs that had no run of their
+    /// own function open around them, which are the outer runs (the
+    /// thread's first one always is) unless an untimed run was: then fewer
+    /// nested runs are seen and this errs high.
+    pub outer_runs: Option<u64>,
     /// What one cache lookup costs, calibrated once per process for this kind of cache.
     pub lookup_cost: Option<Duration>,
     /// The number of distinct inputs among the `samples` calls (a bounded
@@ -113,12 +143,44 @@ impl Stats {
         self.evictions += other.evictions;
         self.body_time += other.body_time;
         self.body_mean = self.body_mean.or(other.body_mean);
+        let sum = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.self_time = sum(self.self_time, other.self_time);
+        self.total_time = sum(self.total_time, other.total_time);
+        self.frame_mean = self.frame_mean.or(other.frame_mean);
+        self.timed_runs += other.timed_runs;
+        self.outer_runs = match (self.outer_runs, other.outer_runs) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
         self.lookup_cost = self.lookup_cost.or(other.lookup_cost);
         self.samples += other.samples;
         self.distinct = match (self.distinct, other.distinct) {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
+    }
+
+    /// `self_time` per run of the body (`tottime` percall).
+    #[must_use]
+    pub fn self_mean(&self) -> Option<Duration> {
+        per_run(self.self_time?, self.misses)
+    }
+
+    /// `total_time` per outer run (`cumtime` percall, as cProfile divides
+    /// by primitive calls): what one call from outside costs.
+    #[must_use]
+    pub fn total_per_outer_run(&self) -> Option<Duration> {
+        per_run(self.total_time?, self.outer_runs?)
+    }
+
+    /// Whether the function's runs call it again: some run had nested runs
+    /// of the same function.
+    #[must_use]
+    pub fn is_recursive(&self) -> bool {
+        self.outer_runs.is_some_and(|outer| outer < self.misses)
     }
 
     /// `hits / calls`, or 0 before the first call.
@@ -131,4 +193,11 @@ impl Stats {
             self.hits as f64 / self.calls as f64
         }
     }
+}
+
+/// `total / runs`, or `None` without runs.
+fn per_run(total: Duration, runs: u64) -> Option<Duration> {
+    (runs > 0).then(|| {
+        Duration::from_nanos(u64::try_from(total.as_nanos() / u128::from(runs)).unwrap_or(u64::MAX))
+    })
 }

@@ -117,3 +117,52 @@ pub fn join<R>(handle: std::thread::JoinHandle<R>, what: &str) -> R {
         }
     }
 }
+
+/// Busy-waits for `d` of wall time: work a profiler must charge to the caller.
+pub fn spin(d: Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::hint::black_box(());
+    }
+}
+
+/// Runs `attempt` until it returns `Ok`, at most three times, holding a lock
+/// that the timing tests of one binary share: they take turns, since a
+/// spinning test slows the others on a small machine. A thread that loses
+/// its core during a timed stretch can throw one attempt off; a wrong
+/// estimate or a wrong claim fails all three.
+pub fn attempts(mut attempt: impl FnMut() -> Result<(), String>) {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match attempt() {
+            Ok(()) => return,
+            Err(failure) => failures.push(failure),
+        }
+    }
+    panic!("three attempts failed:\n{}", failures.join("\n"));
+}
+
+/// `Err(message)` unless `ok`.
+pub fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(message())
+    }
+}
+
+/// The fastest of five runs of `f`: the least disturbed by other work.
+pub fn fastest(mut f: impl FnMut()) -> Duration {
+    (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
