@@ -93,6 +93,15 @@ impl Saving {
 }
 
 /// What the report advises for one function.
+///
+/// ```
+/// #[memo::counted]
+/// fn once(n: u64) -> u64 { n + 1 }
+///
+/// once(1);
+/// // Too few calls to say anything else.
+/// assert_eq!(once::stats().advice(), memo::Advice::Keep);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Advice {

@@ -1368,6 +1368,14 @@ where
 }
 
 /// Where a call's value came from (`f::traced`).
+///
+/// ```
+/// #[memo::memoize]
+/// fn square(n: u64) -> u64 { n * n }
+///
+/// assert_eq!(square::traced(4), (16, memo::Source::Body));
+/// assert_eq!(square::traced(4), (16, memo::Source::Cache));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Source {

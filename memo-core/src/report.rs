@@ -36,6 +36,20 @@ use crate::stats::Stats;
 /// and what a timed run costs a timed run around it) are calibrated and
 /// subtracted. A timed run that took over 100 times the recent median (and
 /// over 100 µs), as when the thread lost its core, is left out.
+///
+/// ```
+/// #[memo::counted]
+/// fn work(n: u64) -> u64 { (0..n).sum() }
+///
+/// work(10);
+/// let report = memo::report();
+/// let row = report.iter().find(|s| s.name.ends_with("::work")).unwrap();
+/// assert_eq!(row.calls, 1);
+/// assert!(report.get(row.name).is_some());
+/// assert!(report.to_json().contains("\"tottime_ns\""));
+/// let table = report.sorted_by(memo::SortBy::TotTime).to_string(); // the profiler view
+/// assert!(table.contains("tottime"));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     rows: Vec<Stats>,

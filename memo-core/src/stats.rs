@@ -30,6 +30,18 @@ impl Kind {
 ///
 /// Whenever no call is in flight, `calls == hits + misses`, exactly, under any
 /// number of threads.
+///
+/// ```
+/// #[memo::memoize]
+/// fn square(n: u64) -> u64 { n * n }
+///
+/// square(3);
+/// square(3);
+/// let s: memo::Stats = square::stats();
+/// assert_eq!((s.calls, s.hits, s.misses, s.entries), (2, 1, 1, 1));
+/// assert!(s.name.ends_with("::square"));
+/// assert_eq!(s.hit_rate(), 0.5);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
