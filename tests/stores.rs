@@ -175,6 +175,16 @@ fn disk_values_outlive_the_process() {
         );
         let s = disk_label::stats();
         assert_eq!((s.calls, s.hits, s.misses, s.store_hits), (2, 2, 0, 1));
+        // The report lists the store's counts after the advice, and in JSON.
+        let report = memo::report();
+        let table = report.to_string();
+        let line = table
+            .lines()
+            .skip_while(|l| *l != "stores:")
+            .find(|l| l.contains("disk_label"))
+            .unwrap_or_default();
+        assert!(line.contains("1 hits"), "{table}");
+        assert!(report.to_json().contains("\"store_hits\": 1"));
         // `clear()` drops this function's entries from the store too.
         disk_label::clear();
         assert_eq!(disk_label(7, "seven"), "seven#7");

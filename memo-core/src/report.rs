@@ -168,6 +168,13 @@ impl Report {
     /// | `advice_text` | string | the advice as the table prints it |
     /// | `saving_per_call_ns` | number or null | what the advice would save per call |
     /// | `saving_total_ns` | integer or null | ... over the calls counted |
+    /// | `waited` | integer | hits that waited for another caller's run (`single_flight`) |
+    /// | `errors` | integer | runs of the body that returned `Err` |
+    /// | `stale` | integer | of those, calls answered with the expired value (`stale_on_error`) |
+    /// | `store_hits` | integer | hits the second-level store answered (`store = ...`) |
+    /// | `store_misses` | integer | store reads that found nothing fresh |
+    /// | `store_errors` | integer | store operations that failed (each a miss, never a failed call) |
+    /// | `store_latency_ns` | integer or null | the mean store operation |
     ///
     /// New keys are only ever added, after the existing ones.
     #[must_use]
@@ -185,7 +192,9 @@ impl Report {
                  \"lookup_ns\": {}, \"distinct\": {}, \"tottime_ns\": {}, \"tottime_percall_ns\": {}, \
                  \"cumtime_ns\": {}, \"cumtime_percall_ns\": {}, \"outer_runs\": {}, \
                  \"timed_runs\": {}, \"advice\": \"{}\", \"advice_text\": {}, \
-                 \"saving_per_call_ns\": {}, \"saving_total_ns\": {}}}",
+                 \"saving_per_call_ns\": {}, \"saving_total_ns\": {}, \"waited\": {}, \
+                 \"errors\": {}, \"stale\": {}, \"store_hits\": {}, \"store_misses\": {}, \
+                 \"store_errors\": {}, \"store_latency_ns\": {}}}",
                 if i == 0 { "" } else { "," },
                 json_string(s.name),
                 s.kind.as_str(),
@@ -208,6 +217,13 @@ impl Report {
                 json_string(&advice.to_string()),
                 saving.map_or_else(|| "null".to_string(), |s| format!("{:.2}", s.per_call_ns)),
                 ns(saving.map(|s| s.total)),
+                s.waited,
+                s.errors,
+                s.stale,
+                s.store_hits,
+                s.store_misses,
+                s.store_errors,
+                ns(s.store_latency),
             );
         }
         out.push_str("\n]\n");
@@ -318,6 +334,26 @@ impl fmt::Display for Report {
             writeln!(f, "\nadvice:")?;
             for s in &self.rows {
                 writeln!(f, "  {}: {}", s.name, s.advice())?;
+            }
+        }
+        // The second-level stores (`store = ...`), for the functions that
+        // have one (or have used one).
+        let stored: Vec<&Stats> = self
+            .rows
+            .iter()
+            .filter(|s| s.store_hits + s.store_misses + s.store_errors > 0)
+            .collect();
+        if !stored.is_empty() {
+            writeln!(f, "\nstores:")?;
+            for s in stored {
+                let latency = s
+                    .store_latency
+                    .map_or_else(String::new, |l| format!(", {} per operation", time(l)));
+                writeln!(
+                    f,
+                    "  {}: {} hits, {} misses, {} errors{latency}",
+                    s.name, s.store_hits, s.store_misses, s.store_errors
+                )?;
             }
         }
         Ok(())
