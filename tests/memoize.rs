@@ -98,6 +98,12 @@ fn thread_local_caches_are_per_thread_and_clear_reaches_all() {
         to_main.send(LOCAL_RUNS.load(SeqCst)).unwrap();
     });
     let first = from_worker.recv().unwrap();
+    // The scoped threads above have returned, but their thread-locals (whose
+    // entries count until dropped) may still be in their destructors.
+    let settled = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while per_thread::stats().entries != 1 && std::time::Instant::now() < settled {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     assert_eq!(per_thread::stats().entries, 1, "the live thread's entry");
     per_thread::clear();
     assert_eq!(per_thread::stats().entries, 0);
