@@ -1185,22 +1185,40 @@ where
     V: Clone + Send + Sync + 'static,
     S: LocalSlot<K, V> + ?Sized,
 {
-    let mut body = Some(body);
-    let mut key = Some(key);
-    if miss.live {
-        let done = local.try_local(instance, |local| {
-            let (Some(key), Some(body)) = (key.take(), body.take()) else {
-                return None;
-            };
-            Some(local.fill(&miss, key, observed, body, rules))
-        });
-        if let Some(Some(value)) = done {
-            return value;
-        }
+    if !miss.live {
+        return body();
     }
-    match body.take() {
-        Some(body) => body(),
-        None => unreachable_part(),
+    match hand_over(local, instance, key, body, |local, key, body| {
+        local.fill(&miss, key, observed, body, rules)
+    }) {
+        Ok(value) => value,
+        Err(body) => body(),
+    }
+}
+
+/// Runs `f` on this thread's part with `key` and `item`, or hands `item`
+/// back if the part is gone (the thread is being torn down).
+#[inline(always)]
+fn hand_over<K, V, S, T, R>(
+    local: &'static S,
+    instance: Instance,
+    key: K,
+    item: T,
+    f: impl FnOnce(&Local<K, V>, K, T) -> R,
+) -> Result<R, T>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: LocalSlot<K, V> + ?Sized,
+{
+    let mut given = Some((key, item));
+    let done = local.try_local(instance, |local| {
+        given.take().map(|(key, item)| f(local, key, item))
+    });
+    match (done.flatten(), given) {
+        (Some(out), _) => Ok(out),
+        (None, Some((_, item))) => Err(item),
+        (None, None) => unreachable_part(),
     }
 }
 
@@ -1256,21 +1274,12 @@ where
     }
     if let Some(tier) = rules.store().filter(|_| miss.cache) {
         if let Some(value) = (tier.get_async)(&key).await {
-            let mut key = Some(key);
-            let mut value = Some(value);
-            let out = local.try_local(instance, |local| {
-                let (Some(key), Some(value)) = (key.take(), value.take()) else {
-                    return None;
-                };
+            let out = hand_over(local, instance, key, value, |local, key, value| {
                 local.sync();
-                Some(local.store_hit(&miss, key, value, rules, true))
+                local.store_hit(&miss, key, value, rules, true)
             });
             drop(lead);
-            match (out.flatten(), value) {
-                (Some(out), _) => return out,
-                (None, Some(value)) => return rules.wrap(value),
-                (None, None) => unreachable_part(),
-            }
+            return out.unwrap_or_else(|value| rules.wrap(value));
         }
     }
     let Some((generation, frame)) = local.try_local(instance, |local| {
@@ -1281,20 +1290,12 @@ where
     };
     let result = body.await;
     drop(frame);
-    let mut result = Some(result);
-    let mut key = Some(key);
-    let out = local.try_local(instance, |local| {
+    let out = hand_over(local, instance, key, result, |local, key, result| {
         local.sync();
-        let (Some(key), Some(result)) = (key.take(), result.take()) else {
-            return None;
-        };
-        Some(local.finish(&miss, key, result, generation, rules, true, true))
+        local.finish(&miss, key, result, generation, rules, true, true)
     });
     drop(lead);
-    match (out.flatten(), result) {
-        (Some(out), _) | (None, Some(out)) => out,
-        (None, None) => unreachable_part(),
-    }
+    out.unwrap_or_else(|result| result)
 }
 
 /// Pins an `async` block's output type to the function's return type, so
