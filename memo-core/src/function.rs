@@ -6,15 +6,44 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::counters::touched::TouchedCells;
 use crate::counters::{Counters, LocalCounts};
-use crate::flight::Flights;
-use crate::stats::{Kind, Stats};
 use crate::store::bounded::Bounded;
 use crate::store::log::Log;
 use crate::store::map::Map;
 use crate::store::Mode;
+use crate::sync::flight::Flights;
 use crate::sync::lock;
-use crate::touched::TouchedCells;
+
+/// Which attribute instrumented a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `#[memoize]`: a cache in front of the body.
+    Memoize,
+    /// `#[precompute]`: a table of every result in the domain.
+    Precompute,
+    /// `#[counted]`: counters only.
+    Counted,
+}
+
+impl Kind {
+    /// The attribute's name, as the report prints it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Memoize => "memoize",
+            Kind::Precompute => "precompute",
+            Kind::Counted => "counted",
+        }
+    }
+}
+
+/// Registers one function; the macros emit one per function, so every
+/// instrumented function is known at link time, before its first call.
+pub struct Registration(pub &'static Function);
+
+inventory::collect!(Registration);
 
 /// What the macro knows about a function at compile time.
 #[derive(Clone, Copy)]
@@ -428,75 +457,21 @@ impl Function {
         !self.info.generic
     }
 
-    /// A snapshot of the counters (of a generic fn: the sum over its
-    /// instantiations).
-    #[must_use]
-    pub fn stats(&'static self) -> Stats {
-        if !self.info.generic {
-            return self.own_stats();
-        }
-        let mut sum = self.own_stats();
-        for other in self.others() {
-            sum.add(&other.own_stats());
-        }
-        sum
+    /// How many entries the shared cache holds (0 without one).
+    pub(crate) fn shared_entries(&self) -> usize {
+        self.shared.get().map_or(0, |s| s.len())
     }
 
-    fn own_stats(&self) -> Stats {
-        let generation = self.generation.load(Ordering::Acquire);
-        let (totals, local_entries, profile) = self.counters.total(generation);
-        let entries = match self.info.kind {
-            Kind::Precompute => self.info.entries,
-            Kind::Memoize if self.info.thread_local => local_entries,
-            Kind::Memoize => self.shared.get().map_or(0, |s| s.len()),
-            Kind::Counted => 0,
-        };
-        // Self and total time, from the timed runs (see `frames`).
-        let times = crate::frames::times(&self.counters, totals.misses, &profile.frames);
-        // Every miss of a cache feeds the distinct-input sketch; one call in
-        // `SAMPLE_EVERY` of the others.
-        let samples = match (self.info.touched, self.info.kind) {
-            (Some(_), _) => totals.hits / crate::counters::SAMPLE_EVERY,
-            (None, Kind::Memoize) => totals.misses,
-            (None, _) => totals.samples,
-        };
-        let lookup_cost =
-            (self.info.kind == Kind::Memoize).then(|| crate::calibrate::lookup_cost(self.mode()));
-
-        Stats {
-            name: self.name(),
-            kind: self.info.kind,
-            calls: totals.hits + totals.misses,
-            hits: totals.hits,
-            waited: totals.waited,
-            errors: totals.errors,
-            stale: totals.stale,
-            store_hits: totals.stored,
-            store_errors: self.info.store.map_or(0, |store| store.errors()),
-            store_misses: self.info.store.map_or(0, |store| store.misses()),
-            store_latency: self.info.store.and_then(|store| store.latency()),
-            misses: totals.misses,
-            entries,
-            evictions: totals.evictions,
-            capacity: self.info.capacity,
-            ttl: self.info.ttl,
-            thread_local: self.info.thread_local,
-            body_time: times.total_time.unwrap_or_default(),
-            body_mean: times.mean(totals.misses),
-            self_time: times.self_time,
-            total_time: times.total_time,
-            frame_mean: times.frame_mean,
-            timed_runs: times.timed,
-            outer_runs: times.outer_runs,
-            lookup_cost,
-            distinct: match self.info.touched {
-                Some(touched) => Some(touched.count()),
-                None => (samples > 0).then(|| profile.distinct.estimate()),
-            },
-            samples,
-            observed: profile.ranges,
-            param_types: self.info.params,
-        }
+    /// Every registered function with a row in the report: each
+    /// instantiation of a generic one instead of its base.
+    pub(crate) fn registered() -> impl Iterator<Item = &'static Function> {
+        inventory::iter::<Registration>
+            .into_iter()
+            .flat_map(|registration| {
+                std::iter::once(registration.0)
+                    .filter(|f| f.reported())
+                    .chain(registration.0.others())
+            })
     }
 
     /// Drops every entry (every thread's, for `thread_local`) and zeroes the

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 
-use crate::lookup::Lookup;
+use crate::store::lookup::Lookup;
 use crate::store::policy::{Node, Policy};
 use crate::sync::lock;
 

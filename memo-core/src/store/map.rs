@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
 
-use crate::lookup::Lookup;
+use crate::store::lookup::Lookup;
 
 /// A computed value with its key, its key's hash and, with a `ttl`, its expiry.
 pub(crate) struct Entry<K, V> {

@@ -5,6 +5,7 @@
 
 pub(crate) mod bounded;
 pub(crate) mod log;
+pub(crate) mod lookup;
 pub(crate) mod map;
 pub(crate) mod policy;
 

@@ -6,9 +6,14 @@ use std::fmt::{self, Write as _};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::advice::time;
-use crate::registry;
-use crate::stats::Stats;
+pub(crate) mod advice;
+pub(crate) mod calibrate;
+pub(crate) mod stats;
+mod times;
+
+use crate::function::Function;
+use advice::time;
+use stats::Stats;
 
 /// A snapshot of every instrumented function's counters and times, sorted
 /// by name unless [`sorted_by`](Report::sorted_by) says otherwise.
@@ -93,9 +98,7 @@ impl FromStr for SortBy {
 /// program, called or not.
 #[must_use]
 pub fn report() -> Report {
-    let mut rows: Vec<Stats> = registry::functions()
-        .map(crate::function::Function::stats)
-        .collect();
+    let mut rows: Vec<Stats> = Function::registered().map(Function::stats).collect();
     rows.sort_by(|a, b| a.name.cmp(b.name));
     Report { rows }
 }

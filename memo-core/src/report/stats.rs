@@ -1,30 +1,11 @@
 //! The snapshot of one instrumented function's counters.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// Which attribute instrumented a function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Kind {
-    /// `#[memoize]`: a cache in front of the body.
-    Memoize,
-    /// `#[precompute]`: a table of every result in the domain.
-    Precompute,
-    /// `#[counted]`: counters only.
-    Counted,
-}
-
-impl Kind {
-    /// The attribute's name, as the report prints it.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Kind::Memoize => "memoize",
-            Kind::Precompute => "precompute",
-            Kind::Counted => "counted",
-        }
-    }
-}
+use super::{calibrate, times};
+use crate::counters::SAMPLE_EVERY;
+use crate::function::{Function, Kind};
 
 /// A snapshot of one function's counters.
 ///
@@ -212,4 +193,78 @@ fn per_run(total: Duration, runs: u64) -> Option<Duration> {
     (runs > 0).then(|| {
         Duration::from_nanos(u64::try_from(total.as_nanos() / u128::from(runs)).unwrap_or(u64::MAX))
     })
+}
+
+/// The snapshot is the report's: `function` only keeps the counters.
+impl Function {
+    /// A snapshot of the counters (of a generic fn: the sum over its
+    /// instantiations).
+    #[must_use]
+    pub fn stats(&'static self) -> Stats {
+        if !self.info().generic {
+            return self.own_stats();
+        }
+        let mut sum = self.own_stats();
+        for other in self.others() {
+            sum.add(&other.own_stats());
+        }
+        sum
+    }
+
+    fn own_stats(&self) -> Stats {
+        let generation = self.generation.load(Ordering::Acquire);
+        let (totals, local_entries, profile) = self.counters.total(generation);
+        let entries = match self.info().kind {
+            Kind::Precompute => self.info().entries,
+            Kind::Memoize if self.info().thread_local => local_entries,
+            Kind::Memoize => self.shared_entries(),
+            Kind::Counted => 0,
+        };
+        // Self and total time, from the timed runs (see `frames`).
+        let times = times::times(&self.counters, totals.misses, &profile.frames);
+        // Every miss of a cache feeds the distinct-input sketch; one call in
+        // `SAMPLE_EVERY` of the others.
+        let samples = match (self.info().touched, self.info().kind) {
+            (Some(_), _) => totals.hits / SAMPLE_EVERY,
+            (None, Kind::Memoize) => totals.misses,
+            (None, _) => totals.samples,
+        };
+        let lookup_cost =
+            (self.info().kind == Kind::Memoize).then(|| calibrate::lookup_cost(self.mode()));
+
+        Stats {
+            name: self.name(),
+            kind: self.info().kind,
+            calls: totals.hits + totals.misses,
+            hits: totals.hits,
+            waited: totals.waited,
+            errors: totals.errors,
+            stale: totals.stale,
+            store_hits: totals.stored,
+            store_errors: self.info().store.map_or(0, |store| store.errors()),
+            store_misses: self.info().store.map_or(0, |store| store.misses()),
+            store_latency: self.info().store.and_then(|store| store.latency()),
+            misses: totals.misses,
+            entries,
+            evictions: totals.evictions,
+            capacity: self.info().capacity,
+            ttl: self.info().ttl,
+            thread_local: self.info().thread_local,
+            body_time: times.total_time.unwrap_or_default(),
+            body_mean: times.mean(totals.misses),
+            self_time: times.self_time,
+            total_time: times.total_time,
+            frame_mean: times.frame_mean,
+            timed_runs: times.timed,
+            outer_runs: times.outer_runs,
+            lookup_cost,
+            distinct: match self.info().touched {
+                Some(touched) => Some(touched.count()),
+                None => (samples > 0).then(|| profile.distinct.estimate()),
+            },
+            samples,
+            observed: profile.ranges,
+            param_types: self.info().params,
+        }
+    }
 }

@@ -7,18 +7,25 @@
 //! the owners' fields (that would race with their stores); it records each
 //! slot's current values as the new baseline.
 
-use std::cell::{Cell, RefCell};
+pub(crate) mod frames;
+mod local;
+pub(crate) mod sketch;
+mod thread;
+pub(crate) mod touched;
+
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
 use crossbeam_utils::CachePadded;
-use std::thread::LocalKey;
 
-use crate::frames::Frames;
-pub use crate::frames::Timer;
-use crate::function::{Function, Instance};
-use crate::sketch::Sketch;
 use crate::sync::lock;
+use frames::{Frames, Recent};
+use sketch::Sketch;
+
+pub use frames::Timer;
+pub use local::LocalCounts;
+pub(crate) use thread::{count_hit_slow, count_miss, count_sampled, sampled};
+pub use thread::{tick, ThreadSlot};
 
 /// One run of the body in this many is timed (after a thread's first three:
 /// see `frames`); one call in this many of a `#[counted]` function has its
@@ -34,7 +41,7 @@ pub(crate) struct Profile {
     /// What the timed runs measured.
     pub(crate) frames: Frames,
     /// This thread's last frames, to leave out preempted ones.
-    pub(crate) recent: crate::frames::Recent,
+    pub(crate) recent: Recent,
 }
 
 impl Profile {
@@ -102,7 +109,7 @@ impl Slot {
 }
 
 #[inline(always)]
-fn bump(counter: &AtomicU64, by: u64) {
+pub(crate) fn bump(counter: &AtomicU64, by: u64) {
     // Only the owning thread writes, so load + store loses nothing and keeps
     // the cache line in this core alone.
     counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
@@ -204,12 +211,12 @@ impl Counters {
             base: Totals::read(slot),
         });
         drop(guard);
-        crate::frames::known(self, slot);
+        frames::known(self, slot);
         slot
     }
 
-    fn retire(&self, slot: &'static Slot) {
-        crate::frames::forget(slot);
+    pub(crate) fn retire(&self, slot: &'static Slot) {
+        frames::forget(slot);
         let mut guard = self.lock();
         let inner = guard.get_or_insert_with(Inner::default);
         if let Some(at) = inner.live.iter().position(|l| std::ptr::eq(l.slot, slot)) {
@@ -271,7 +278,7 @@ impl Counters {
 
     /// Zeroes the counts. On the calling thread, the next run is timed.
     pub(crate) fn reset(&self) {
-        crate::frames::rearm(self);
+        frames::rearm(self);
         if let Some(inner) = self.lock().as_mut() {
             inner.retired = Totals::default();
             inner.retired_profile = Profile::default();
@@ -282,108 +289,6 @@ impl Counters {
                 live.slot.threshold.store(u64::MAX, Relaxed);
             }
         }
-    }
-}
-
-/// A thread's handle on its slot, owned by a lazily initialised thread-local
-/// (a `#[memoize]` function's `Local`); gives the counts back when the thread exits.
-pub struct LocalCounts {
-    slot: &'static Slot,
-    counters: &'static Counters,
-}
-
-impl LocalCounts {
-    pub(crate) fn new(counters: &'static Counters) -> Self {
-        LocalCounts {
-            slot: counters.register(),
-            counters,
-        }
-    }
-
-    pub(crate) fn slot(&self) -> &'static Slot {
-        self.slot
-    }
-
-    /// Counts a call answered without the body.
-    #[inline(always)]
-    pub fn hit(&self) {
-        bump(&self.slot.hits, 1);
-    }
-
-    /// Counts a hit that waited for another caller's run of its key.
-    pub(crate) fn waited(&self) {
-        bump(&self.slot.hits, 1);
-        bump(&self.slot.waited, 1);
-    }
-
-    /// Counts a run of the body that returned `Err`.
-    pub(crate) fn failed(&self) {
-        bump(&self.slot.errors, 1);
-    }
-
-    /// Counts an `Err` answered with a stale value (`stale_on_error`).
-    pub(crate) fn served_stale(&self) {
-        bump(&self.slot.stale, 1);
-    }
-
-    /// Counts a hit answered by the second-level store.
-    pub(crate) fn store_hit(&self) {
-        bump(&self.slot.hits, 1);
-        bump(&self.slot.stored, 1);
-    }
-
-    /// This thread's `(hits, waited, misses, store hits)`, for `f::traced`.
-    pub(crate) fn snapshot(&self) -> (u64, u64, u64, u64) {
-        (
-            self.slot.hits.load(Relaxed),
-            self.slot.waited.load(Relaxed),
-            self.slot.misses.load(Relaxed),
-            self.slot.stored.load(Relaxed),
-        )
-    }
-
-    /// Counts a call that ran the body; `true` for the runs to time (see
-    /// [`timed_run`]), so a function that rarely misses still gets a body
-    /// time while a cold fill of thousands of entries reads the clock a few
-    /// times.
-    #[inline]
-    pub(crate) fn miss(&self) -> bool {
-        let misses = self.slot.misses.load(Relaxed).wrapping_add(1);
-        self.slot.misses.store(misses, Relaxed);
-        timed_run(misses)
-    }
-
-    /// Whether a key with this hash could change the distinct-input sketch.
-    #[inline]
-    pub(crate) fn wants_sample(&self, hash: u64) -> bool {
-        hash < self.slot.threshold.load(Relaxed)
-    }
-
-    /// Hands the report what a call saw: observed ranges of the integer
-    /// arguments, and hashes of missed keys (each counted as a sample).
-    pub(crate) fn absorb(&self, ranges: &[(i128, i128)], hashes: &[u64]) {
-        let mut profile = lock(&self.slot.profile);
-        if !ranges.is_empty() {
-            profile.observe(ranges.iter().copied());
-        }
-        for &hash in hashes {
-            profile.distinct.insert(hash);
-        }
-        self.slot
-            .threshold
-            .store(profile.distinct.threshold(), Relaxed);
-    }
-
-    pub(crate) fn evicted(&self, n: u64) {
-        if n > 0 {
-            bump(&self.slot.evictions, n);
-        }
-    }
-
-    /// Times the run just counted by [`miss`](Self::miss), until the
-    /// returned `Timer` drops.
-    pub(crate) fn frame(&self) -> Timer {
-        Timer::start(self.slot)
     }
 }
 
@@ -399,258 +304,13 @@ pub(crate) fn timed_run(runs: u64) -> bool {
 impl Slot {
     /// Adds a key's hash to the distinct-input sketch.
     #[cold]
-    fn sample_key(&self, hash: u64) {
+    pub(crate) fn sample_key(&self, hash: u64) {
         bump(&self.samples, 1);
         if hash < self.threshold.load(Relaxed) {
             let mut profile = lock(&self.profile);
             profile.distinct.insert(hash);
             self.threshold.store(profile.distinct.threshold(), Relaxed);
         }
-    }
-}
-
-/// A thread's slot for a `#[counted]` or `#[precompute]` function, in a
-/// `const`-initialised thread-local with no destructor: reaching it is one
-/// thread-pointer-relative load, with no lazy-initialisation state to check,
-/// and it stays reachable while the thread's other thread-locals are torn
-/// down. The slot is taken on the thread's first call and given back when
-/// the thread exits.
-///
-/// The fast path ([`tick`]) bumps this thread's counter through `count`
-/// (one load and store: only this thread writes it); the call that makes it a
-/// multiple of `SAMPLE_EVERY` (64), and any call before the slot is taken, then
-/// takes the cold path, which samples it (and counts it, if `tick` did not).
-pub struct ThreadSlot {
-    /// This thread's slot's `misses` (`#[counted]`) or `hits`
-    /// (`#[precompute]`); `None` while it has no slot.
-    count: Cell<Option<&'static AtomicU64>>,
-    slot: Cell<Option<&'static Slot>>,
-}
-
-impl ThreadSlot {
-    /// No slot yet.
-    #[must_use]
-    pub const fn new() -> Self {
-        ThreadSlot {
-            count: Cell::new(None),
-            slot: Cell::new(None),
-        }
-    }
-
-    fn reset(&self) {
-        self.count.set(None);
-        self.slot.set(None);
-    }
-
-    /// Whether a call that took the cold path was counted by [`tick`] (it
-    /// was the one in `SAMPLE_EVERY` (64)) rather than sent there for want of
-    /// a slot.
-    pub(crate) fn ticked(key: &'static LocalKey<ThreadSlot>) -> bool {
-        key.try_with(|cell| cell.count.get().is_some())
-            .unwrap_or(false)
-    }
-}
-
-impl Default for ThreadSlot {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Which of a slot's counters a [`ThreadSlot`]'s fast path bumps.
-#[derive(Clone, Copy)]
-enum Counts {
-    Hits,
-    Misses,
-}
-
-/// Every slot this thread's [`ThreadSlot`]s took, given back when it exits.
-struct Exit {
-    taken: Vec<(
-        &'static LocalKey<ThreadSlot>,
-        &'static Counters,
-        &'static Slot,
-    )>,
-}
-
-impl Drop for Exit {
-    fn drop(&mut self) {
-        for (key, counters, slot) in self.taken.drain(..) {
-            // A later call from another thread-local destructor finds no slot
-            // and cannot take one (EXIT is gone): it is not counted.
-            let _ = key.try_with(ThreadSlot::reset);
-            counters.retire(slot);
-        }
-    }
-}
-
-std::thread_local! {
-    static EXIT: RefCell<Exit> = const { RefCell::new(Exit { taken: Vec::new() }) };
-}
-
-/// This thread's slot of `counters` behind `key`, taken on first use.
-#[inline]
-fn thread_slot(
-    key: &'static LocalKey<ThreadSlot>,
-    counters: &'static Counters,
-    counts: Counts,
-) -> Option<&'static Slot> {
-    match key.try_with(|cell| cell.slot.get()) {
-        Ok(Some(slot)) => Some(slot),
-        Ok(None) => take_slot(key, counters, counts),
-        Err(_) => None,
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn take_slot(
-    key: &'static LocalKey<ThreadSlot>,
-    counters: &'static Counters,
-    counts: Counts,
-) -> Option<&'static Slot> {
-    EXIT.try_with(|exit| {
-        let slot = counters.register();
-        exit.borrow_mut().taken.push((key, counters, slot));
-        let _ = key.try_with(|cell| {
-            cell.slot.set(Some(slot));
-            cell.count.set(Some(match counts {
-                Counts::Hits => &slot.hits,
-                Counts::Misses => &slot.misses,
-            }));
-        });
-        slot
-    })
-    .ok()
-}
-
-/// The fast path of a call: counts it, and `true` unless it is to be
-/// sampled on the cold path (one call in `SAMPLE_EVERY` (64)) or this thread
-/// has no slot yet (not counted: the cold path counts it). One load and store
-/// of this thread's counter: no call, nothing shared written.
-#[inline(always)]
-pub fn tick(key: &'static LocalKey<ThreadSlot>) -> bool {
-    key.try_with(|cell| {
-        let Some(counter) = cell.count.get() else {
-            return false;
-        };
-        let count = counter.load(Relaxed).wrapping_add(1);
-        counter.store(count, Relaxed);
-        count % SAMPLE_EVERY != 0
-    })
-    .unwrap_or(false)
-}
-
-/// Counts a `#[precompute]` hit that took the cold path, unless [`tick`]
-/// counted it (`ticked`).
-pub(crate) fn count_hit_slow(
-    key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
-    ticked: bool,
-) {
-    if let Some(slot) = thread_slot(key, &function.counters, Counts::Hits) {
-        if !ticked {
-            bump(&slot.hits, 1);
-        }
-    }
-}
-
-/// Counts a call of a `#[counted]` function that [`tick`] did not count:
-/// this thread's first, or one in `SAMPLE_EVERY` (64), which is timed (until the
-/// returned `Timer` drops) and has its key hashed (`hash` gives `None` for
-/// keys that are not `Hash`); or the first after a `clear()` on this thread,
-/// which is only timed (hashing a large argument, such as a slice of all the
-/// events, on every first call after a `clear()` would cost more than the
-/// call). A call from a thread-local destructor, after this thread's counters
-/// are gone, is not counted.
-#[cold]
-#[inline(never)]
-pub fn count_sampled(
-    key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
-    hash: impl FnOnce() -> Option<u64>,
-) -> Option<Timer> {
-    let ticked = ThreadSlot::ticked(key);
-    let slot = thread_slot(key, &function.counters, Counts::Misses)?;
-    if !ticked {
-        bump(&slot.misses, 1);
-    }
-    // `frames::rearm` leaves `last_timed` one run behind; a periodic sample
-    // is `SAMPLE_EVERY` runs after the previous one.
-    let rearmed =
-        ticked && slot.misses.load(Relaxed) == slot.last_timed.load(Relaxed).wrapping_add(1);
-    Some(if rearmed {
-        Timer::start(slot)
-    } else {
-        sampled(slot, hash)
-    })
-}
-
-/// Counts a `#[precompute]` call that runs the body (out of the domain, or
-/// a cell computed directly). The first three and then one in
-/// `SAMPLE_EVERY` (64) are timed (until the returned `Timer` drops). Not
-/// counted after this thread's counters are gone.
-pub fn count_miss(
-    key: &'static LocalKey<ThreadSlot>,
-    function: &'static Function,
-) -> Option<Timer> {
-    let slot = thread_slot(key, &function.counters, Counts::Hits)?;
-    let calls = slot.misses.load(Relaxed).wrapping_add(1);
-    slot.misses.store(calls, Relaxed);
-    timed_run(calls).then(|| sampled(slot, || None))
-}
-
-/// Counts a call of a `#[counted]` method. A method of a generic `impl` is
-/// one item for every `Self` type, so its counts are kept per `Self` type
-/// (`type_name`), each under a `Function` of its own (see
-/// `Function::instance`), found through a per-thread list. The first three
-/// calls and then one in `SAMPLE_EVERY` (64) are timed and have their key
-/// hashed.
-pub fn count_method(
-    function: &'static Function,
-    type_name: &'static str,
-    hash: impl FnOnce() -> Option<u64>,
-) -> Option<Timer> {
-    type Methods = RefCell<Vec<(usize, &'static str, LocalCounts)>>;
-    std::thread_local! {
-        static METHODS: Methods = const { RefCell::new(Vec::new()) };
-    }
-    let slot = METHODS
-        .try_with(|methods| {
-            let mut methods = methods.try_borrow_mut().ok()?;
-            let id = std::ptr::from_ref(function) as usize;
-            let found = methods.iter().position(|(f, name, _)| {
-                *f == id && (std::ptr::eq(*name, type_name) || *name == type_name)
-            });
-            let at = found.unwrap_or_else(|| {
-                let instance = Instance {
-                    self_type: type_name,
-                    ..Instance::plain()
-                };
-                let counts = function.instance::<()>(&instance).local_counts();
-                methods.push((id, type_name, counts));
-                methods.len() - 1
-            });
-            Some(methods[at].2.slot())
-        })
-        .ok()
-        .flatten()?;
-    let calls = slot.misses.load(Relaxed).wrapping_add(1);
-    slot.misses.store(calls, Relaxed);
-    timed_run(calls).then(|| sampled(slot, hash))
-}
-
-#[cold]
-fn sampled(slot: &'static Slot, hash: impl FnOnce() -> Option<u64>) -> Timer {
-    if let Some(hash) = hash() {
-        slot.sample_key(hash);
-    }
-    Timer::start(slot)
-}
-
-impl Drop for LocalCounts {
-    fn drop(&mut self) {
-        self.counters.retire(self.slot);
     }
 }
 

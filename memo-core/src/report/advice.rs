@@ -23,7 +23,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::stats::{Kind, Stats};
+use super::calibrate;
+use super::stats::Stats;
+use crate::function::Kind;
 
 /// Every threshold the advice uses, in one place.
 pub mod thresholds {
@@ -289,10 +291,8 @@ struct Costs {
 impl Costs {
     fn calibrated() -> Costs {
         Costs {
-            lookup: ns(crate::calibrate::lookup_cost(
-                crate::store::Mode::Replicated,
-            )),
-            table: ns(crate::calibrate::table_cost()),
+            lookup: ns(calibrate::lookup_cost(crate::store::Mode::Replicated)),
+            table: ns(calibrate::table_cost()),
         }
     }
 }

@@ -19,9 +19,9 @@ use std::fmt::{Arguments, Display};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::LocalKey;
 
+use crate::counters::touched::Touched;
 use crate::counters::{count_hit_slow, tick, ThreadSlot};
 use crate::function::Function;
-use crate::touched::Touched;
 
 /// A table of `N` cells built once at run time. `N` is part of the type so
 /// that a lookup's bounds check is against a constant (or gone, when the
@@ -393,14 +393,14 @@ pub fn cold_hit<T: Clone + 'static, const N: usize, const WORDS: usize>(
         Found::Built(all) => {
             let value = all.get(index)?.clone();
             // The slot first: a hit path that sees the cells counts into it.
-            count_hit_slow(counts, function, ticked);
+            count_hit_slow(counts, &function.counters, ticked);
             touched.touch(index);
             let _ = cells.try_with(|local| local.cells.set(all.as_slice()));
             return Some(value);
         }
         Found::Partial(value) => value,
     };
-    count_hit_slow(counts, function, ticked);
+    count_hit_slow(counts, &function.counters, ticked);
     Some(value)
 }
 
@@ -414,7 +414,7 @@ pub fn cold_hit_const<T: Clone, const N: usize, const WORDS: usize>(
     index: usize,
 ) -> Option<T> {
     let value = table.get(index)?.clone();
-    count_hit_slow(counts, function, ThreadSlot::ticked(counts));
+    count_hit_slow(counts, &function.counters, ThreadSlot::ticked(counts));
     touched.touch(index);
     Some(value)
 }

@@ -1,4 +1,8 @@
-//! The small synchronisation helpers the rest of the runtime shares.
+//! The bottom layer: the one `lock` helper, the process's hasher, and the
+//! single-flight table (`flight`) that lets one caller per key run a body
+//! while the others wait. Imports nothing else from the crate.
+
+pub(crate) mod flight;
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
