@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::sync::atomic::Ordering;
 
 use super::rules::Rule;
-use super::{Entries, Local, LocalSlot};
+use super::{Entries, Key, Local, LocalSlot, Value};
 use crate::function::Instance;
 use crate::store::lookup::{ByKey, Lookup};
 use crate::store::Mode;
@@ -13,8 +13,8 @@ use crate::sync::{hash, lock};
 
 impl<K, V> Local<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
 {
     /// Which path served the call that moved this thread's counters from
     /// `before`: the body, a wait on another caller, or the cache.
@@ -135,8 +135,8 @@ where
 /// `f::get`: the cached value for `query`, if any; runs nothing, counts nothing.
 pub fn get<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
@@ -153,8 +153,8 @@ pub fn insert<K, V, R, S>(
     value: V,
     rules: impl Rule<K, V, R>,
 ) where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     local.try_local(instance, |local| local.prime(key, &value, rules));
@@ -164,8 +164,8 @@ pub fn insert<K, V, R, S>(
 /// the value it held.
 pub fn remove<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
@@ -183,8 +183,8 @@ pub fn traced<K, V, S, R>(
     call: impl FnOnce() -> R,
 ) -> (R, Source)
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let before = local.try_local(instance, |local| local.counts.snapshot());

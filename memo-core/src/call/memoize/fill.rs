@@ -3,13 +3,12 @@
 //! thread's outermost call computed to the other threads.
 
 use std::future::Future;
-use std::hash::Hash;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::rules::{Computed, Rule};
-use super::{unreachable_part, Depth, Entries, Local, LocalSlot, Miss};
+use super::{unreachable_part, Depth, Entries, Key, Local, LocalSlot, Miss, Value};
 use crate::function::Instance;
 use crate::store::lookup::ByKey;
 use crate::store::map::{Entry, Expiry};
@@ -20,8 +19,8 @@ use crate::sync::lock;
 
 impl<K, V> Local<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
 {
     fn fill<R>(
         &self,
@@ -393,8 +392,8 @@ pub fn fill<K, V, R, S>(
     rules: impl Rule<K, V, R>,
 ) -> R
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     if !miss.live {
@@ -419,8 +418,8 @@ fn hand_over<K, V, S, T, R>(
     f: impl FnOnce(&Local<K, V>, K, T) -> R,
 ) -> Result<R, T>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let mut given = Some((key, item));
@@ -449,8 +448,8 @@ pub async fn fill_async<K, V, R, S, const N: usize>(
     rules: impl Rule<K, V, R>,
 ) -> R
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let function = match local.try_local(instance, |local| local.function) {

@@ -48,6 +48,18 @@ use crate::store::policy::Policy;
 use crate::store::Mode;
 use crate::sync::{hash, hasher, lock, Hasher};
 
+/// What a cache key must be: hashed and compared on every lookup, cloned
+/// into the cache, and handed between threads by the shared stores.
+pub trait Key: Hash + Eq + Clone + Send + Sync + 'static {}
+
+impl<T: Hash + Eq + Clone + Send + Sync + 'static> Key for T {}
+
+/// What a cached value must be: cloned out on every hit, and handed between
+/// threads by the shared stores.
+pub trait Value: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> Value for T {}
+
 /// Where a thread keeps its entries.
 enum Entries<K, V> {
     /// Unbounded: a `thread_local` cache, or this thread's replica of a shared one.
@@ -172,8 +184,8 @@ impl Miss {
 
 impl<K, V> Local<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
 {
     /// This thread's part of `function`.
     #[must_use]
@@ -572,8 +584,8 @@ struct Part {
 impl Part {
     fn new<K, V>(function: &'static Function, instance: Instance) -> Self
     where
-        K: Hash + Eq + Clone + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
+        K: Key,
+        V: Value,
     {
         Part {
             types: TypeId::of::<(K, V)>(),
@@ -605,8 +617,8 @@ impl ErasedLocal {
     /// Runs `f` on this thread's part for key `K`, value `V` and `instance`.
     fn with<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
     where
-        K: Hash + Eq + Clone + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
+        K: Key,
+        V: Value,
     {
         let first = self
             .first
@@ -622,8 +634,8 @@ impl ErasedLocal {
     #[cold]
     fn with_more<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
     where
-        K: Hash + Eq + Clone + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
+        K: Key,
+        V: Value,
     {
         let found = self
             .more
@@ -663,8 +675,8 @@ pub trait LocalSlot<K, V> {
 
 impl<K, V> LocalSlot<K, V> for LocalKey<Local<K, V>>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
 {
     #[inline(always)]
     fn try_local<R>(&'static self, _: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> Option<R> {
@@ -674,8 +686,8 @@ where
 
 impl<K, V> LocalSlot<K, V> for LocalKey<ErasedLocal>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
 {
     #[inline]
     fn try_local<R>(
@@ -692,8 +704,8 @@ where
 #[inline(always)]
 pub fn lookup<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Result<V, Miss>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Key,
+    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
