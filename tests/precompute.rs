@@ -755,3 +755,18 @@ fn tables_defined_inside_a_function_body() {
     let s = local_const::stats();
     assert_eq!((s.calls, s.hits, s.misses, s.entries), (2, 1, 1, 8));
 }
+
+/// A table of exactly the runtime's limit: the macro must accept it (one
+/// cell more is `tests/ui/precompute_too_large.rs`'s error). The macro and
+/// the runtime's advice keep the number in two crates (a proc-macro crate
+/// cannot share a constant with a runtime one); this ties them.
+#[precompute(domain = (0..4096, 0..4096))]
+fn at_the_limit(a: u16, b: u16) -> u16 {
+    a ^ b
+}
+
+#[test]
+fn the_macros_table_limit_is_the_runtimes() {
+    assert_eq!(memo::thresholds::MAX_TABLE_CELLS, 4096 * 4096);
+    assert_eq!(at_the_limit::stats().calls, 0, "declared, never built");
+}

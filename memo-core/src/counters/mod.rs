@@ -319,6 +319,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_slot_starts_a_cache_line_of_its_own() {
+        static COUNTERS: Counters = Counters::new();
+        let line = std::mem::align_of::<CachePadded<Slot>>();
+        assert!(line >= 64, "padding to at least one cache line, got {line}");
+        assert_eq!(std::mem::size_of::<CachePadded<Slot>>() % line, 0);
+        let slots: Vec<&'static Slot> = (0..8).map(|_| COUNTERS.register()).collect();
+        for slot in &slots {
+            let at = std::ptr::from_ref(*slot) as usize;
+            assert_eq!(
+                at % line,
+                0,
+                "slot at {at:#x} shares a line with its neighbour"
+            );
+        }
+        for slot in slots {
+            COUNTERS.retire(slot);
+        }
+    }
+
+    #[test]
     fn exited_threads_keep_their_counts_and_clear_forgets_them() {
         static COUNTERS: Counters = Counters::new();
         let all_registered = std::sync::Barrier::new(4);

@@ -222,6 +222,24 @@ mod tests {
     }
 
     #[test]
+    fn more_runs_than_a_u32_holds_do_not_saturate() {
+        static COUNTERS: Counters = Counters::new();
+        // 64 timed runs of 1 ms standing for 5e9 runs: 5e6 s in all.
+        let frames = Frames {
+            weight: 64,
+            timed: 64,
+            nanos: 64 * 1_000_000,
+            ..Frames::default()
+        };
+        let runs = 5_000_000_000;
+        let t = times(&COUNTERS, runs, &frames);
+        let total = t.total_time.unwrap().as_secs_f64();
+        assert!((4.9e6..5.0e6).contains(&total), "{total} s");
+        let mean = t.mean(runs).unwrap().as_secs_f64();
+        assert!((0.98e-3..=1.0e-3).contains(&mean), "{mean} s");
+    }
+
+    #[test]
     fn a_parent_keeps_only_its_own_time() {
         // A parent run of 10 µs holding 4 child runs of 2 µs: 2 µs its own.
         let mut parent = leaf(10_000.0, 1);
