@@ -514,7 +514,6 @@ fn refresh_keeps_a_hit_entry_alive_shared() {
     check_sliding("shared", &SLIDE_SHARED, session_shared);
     let s = session_shared::stats();
     assert_eq!(s.misses, 2);
-    assert_eq!(s.calls, s.hits + s.misses);
 }
 
 #[test]
@@ -710,7 +709,6 @@ fn check_stale(name: &str, up: &Upstream, f: fn(u64) -> Result<u64, Down>, stats
     assert_eq!(up.runs.get(), 5, "{name}");
     let s = stats();
     assert_eq!((s.errors, s.stale), (3, 2), "{name}");
-    assert_eq!(s.calls, s.hits + s.misses, "{name}");
     assert_eq!(
         (s.hits, s.misses),
         (3, 5),

@@ -356,8 +356,12 @@ fn racing_threads_build_the_table_exactly_once() {
     assert_eq!(racy(4999), 14_997);
     assert_eq!(racy(5000), 15_000);
     assert_eq!(RACY_RUNS.load(Ordering::Relaxed), 5001);
+    let made: usize = (0..8_u16)
+        .map(|t| (t..5000).step_by(97).count())
+        .sum::<usize>()
+        + 2;
     let stats = racy::stats();
-    assert_eq!(stats.calls, stats.hits + stats.misses);
+    assert_eq!(stats.calls, made as u64);
     assert_eq!(stats.misses, 1);
 }
 
@@ -651,9 +655,6 @@ fn calls_from_thread_local_destructors_run_after_teardown() {
     let mut got: Vec<[u32; 4]> = received.iter().collect();
     got.sort_unstable();
     assert_eq!(got, [[6, 60, 20, 200], [9, 90, 20, 200]]);
-    for stats in [late_first::stats(), late_last::stats(), late_const::stats()] {
-        assert_eq!(stats.calls, stats.hits + stats.misses);
-    }
 }
 
 // --- tables that call each other ---------------------------------------------
@@ -705,9 +706,6 @@ fn tables_that_call_each_other_build_on_two_threads_without_deadlock() {
     let expected: Vec<u32> = (0..40).collect();
     assert_eq!(a.as_ref(), Some(&expected));
     assert_eq!(b.as_ref(), Some(&expected));
-    for stats in [ping::stats(), pong::stats()] {
-        assert_eq!(stats.calls, stats.hits + stats.misses);
-    }
     assert_eq!(ping(39), 39);
     assert_eq!(pong(39), 39);
 }

@@ -368,7 +368,6 @@ fn one_run(call: fn() -> u64, expected: u64, runs: &'static AtomicU64, stats: fn
     let made = RACERS as u64 * CALLS_EACH;
     let s = stats();
     assert_eq!(s.calls, made, "{}: every call counted once", s.name);
-    assert_eq!(s.hits + s.misses, s.calls, "{}", s.name);
     assert_eq!((s.hits, s.misses), (made - 1, 1), "{}", s.name);
     // Only a thread's first call can wait.
     assert!(
@@ -515,7 +514,6 @@ fn single_flight_false_never_waits() {
         assert!((1..=RACERS as u64).contains(&runs), "{runs} runs");
         let s = unshared::stats();
         assert_eq!(s.calls, RACERS as u64);
-        assert_eq!(s.hits + s.misses, s.calls);
         assert_eq!(s.misses, runs);
         assert_eq!(s.waited, 0);
     });
