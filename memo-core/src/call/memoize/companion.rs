@@ -11,11 +11,7 @@ use crate::store::lookup::{ByKey, Lookup};
 use crate::store::Mode;
 use crate::sync::{hash, lock};
 
-impl<K, V> Local<K, V>
-where
-    K: Key,
-    V: Value,
-{
+impl<K: Key, V: Value> Local<K, V> {
     /// Which path served the call that moved this thread's counters from
     /// `before`: the body, a wait on another caller, or the cache.
     fn source_since(&self, before: (u64, u64, u64, u64)) -> Source {
@@ -133,10 +129,8 @@ where
 }
 
 /// `f::get`: the cached value for `query`, if any; runs nothing, counts nothing.
-pub fn get<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
+pub fn get<K: Key, V: Value, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
 where
-    K: Key,
-    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
@@ -146,15 +140,13 @@ where
 }
 
 /// `f::insert`: stores `value` for `key`, as if a call had computed it.
-pub fn insert<K, V, R, S>(
+pub fn insert<K: Key, V: Value, R, S>(
     local: &'static S,
     instance: Instance,
     key: K,
     value: V,
     rules: impl Rule<K, V, R>,
 ) where
-    K: Key,
-    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     local.try_local(instance, |local| local.prime(key, &value, rules));
@@ -162,10 +154,8 @@ pub fn insert<K, V, R, S>(
 
 /// `f::remove`: drops the entry for `query` in every thread's view; returns
 /// the value it held.
-pub fn remove<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
+pub fn remove<K: Key, V: Value, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Option<V>
 where
-    K: Key,
-    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
@@ -177,14 +167,12 @@ where
 /// `f::traced`: runs `call` (a call of the function with these arguments)
 /// and tells where its value came from, from this thread's counters: no
 /// cost on any other call.
-pub fn traced<K, V, S, R>(
+pub fn traced<K: Key, V: Value, S, R>(
     local: &'static S,
     instance: Instance,
     call: impl FnOnce() -> R,
 ) -> (R, Source)
 where
-    K: Key,
-    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let before = local.try_local(instance, |local| local.counts.snapshot());

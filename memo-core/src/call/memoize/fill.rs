@@ -17,11 +17,7 @@ use crate::store::Mode;
 use crate::sync::flight::Claim;
 use crate::sync::lock;
 
-impl<K, V> Local<K, V>
-where
-    K: Key,
-    V: Value,
-{
+impl<K: Key, V: Value> Local<K, V> {
     fn fill<R>(
         &self,
         miss: &Miss,
@@ -382,7 +378,7 @@ where
 /// `observed` holds the integer arguments, for the report's observed domain.
 /// Out of line, so that the caller's hit path keeps few registers to save.
 #[inline(never)]
-pub fn fill<K, V, R, S>(
+pub fn fill<K: Key, V: Value, R, S>(
     local: &'static S,
     instance: Instance,
     miss: Miss,
@@ -392,8 +388,6 @@ pub fn fill<K, V, R, S>(
     rules: impl Rule<K, V, R>,
 ) -> R
 where
-    K: Key,
-    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     if !miss.live {
@@ -410,7 +404,7 @@ where
 /// Runs `f` on this thread's part with `key` and `item`, or hands `item`
 /// back if the part is gone (the thread is being torn down).
 #[inline(always)]
-fn hand_over<K, V, S, T, R>(
+fn hand_over<K: Key, V: Value, S, T, R>(
     local: &'static S,
     instance: Instance,
     key: K,
@@ -418,8 +412,6 @@ fn hand_over<K, V, S, T, R>(
     f: impl FnOnce(&Local<K, V>, K, T) -> R,
 ) -> Result<R, T>
 where
-    K: Key,
-    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let mut given = Some((key, item));
@@ -438,7 +430,7 @@ where
 /// With `single_flight` (the default for `async fn`), a caller that finds the
 /// key being computed awaits that flight; if the leader's future is dropped
 /// before it finishes, the flight lands empty and a waiter takes over.
-pub async fn fill_async<K, V, R, S, const N: usize>(
+pub async fn fill_async<K: Key, V: Value, R, S, const N: usize>(
     local: &'static S,
     instance: Instance,
     miss: Miss,
@@ -448,8 +440,6 @@ pub async fn fill_async<K, V, R, S, const N: usize>(
     rules: impl Rule<K, V, R>,
 ) -> R
 where
-    K: Key,
-    V: Value,
     S: LocalSlot<K, V> + ?Sized,
 {
     let function = match local.try_local(instance, |local| local.function) {

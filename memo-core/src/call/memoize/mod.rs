@@ -182,11 +182,7 @@ impl Miss {
     }
 }
 
-impl<K, V> Local<K, V>
-where
-    K: Key,
-    V: Value,
-{
+impl<K: Key, V: Value> Local<K, V> {
     /// This thread's part of `function`.
     #[must_use]
     pub fn new(function: &'static Function) -> Self {
@@ -582,11 +578,7 @@ struct Part {
 }
 
 impl Part {
-    fn new<K, V>(function: &'static Function, instance: Instance) -> Self
-    where
-        K: Key,
-        V: Value,
-    {
+    fn new<K: Key, V: Value>(function: &'static Function, instance: Instance) -> Self {
         Part {
             types: TypeId::of::<(K, V)>(),
             instance,
@@ -615,11 +607,11 @@ impl ErasedLocal {
     }
 
     /// Runs `f` on this thread's part for key `K`, value `V` and `instance`.
-    fn with<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
-    where
-        K: Key,
-        V: Value,
-    {
+    fn with<K: Key, V: Value, R>(
+        &self,
+        instance: Instance,
+        f: impl FnOnce(&Local<K, V>) -> R,
+    ) -> R {
         let first = self
             .first
             .get_or_init(|| Part::new::<K, V>(self.function, instance));
@@ -632,11 +624,11 @@ impl ErasedLocal {
     }
 
     #[cold]
-    fn with_more<K, V, R>(&self, instance: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> R
-    where
-        K: Key,
-        V: Value,
-    {
+    fn with_more<K: Key, V: Value, R>(
+        &self,
+        instance: Instance,
+        f: impl FnOnce(&Local<K, V>) -> R,
+    ) -> R {
         let found = self
             .more
             .borrow()
@@ -673,22 +665,14 @@ pub trait LocalSlot<K, V> {
     ) -> Option<R>;
 }
 
-impl<K, V> LocalSlot<K, V> for LocalKey<Local<K, V>>
-where
-    K: Key,
-    V: Value,
-{
+impl<K: Key, V: Value> LocalSlot<K, V> for LocalKey<Local<K, V>> {
     #[inline(always)]
     fn try_local<R>(&'static self, _: Instance, f: impl FnOnce(&Local<K, V>) -> R) -> Option<R> {
         self.try_with(f).ok()
     }
 }
 
-impl<K, V> LocalSlot<K, V> for LocalKey<ErasedLocal>
-where
-    K: Key,
-    V: Value,
-{
+impl<K: Key, V: Value> LocalSlot<K, V> for LocalKey<ErasedLocal> {
     #[inline]
     fn try_local<R>(
         &'static self,
@@ -702,10 +686,12 @@ where
 /// Looks `query` up: `Ok` with the cached value, or `Err` with what `fill`
 /// needs.
 #[inline(always)]
-pub fn lookup<K, V, Q, S>(local: &'static S, instance: Instance, query: &Q) -> Result<V, Miss>
+pub fn lookup<K: Key, V: Value, Q, S>(
+    local: &'static S,
+    instance: Instance,
+    query: &Q,
+) -> Result<V, Miss>
 where
-    K: Key,
-    V: Value,
     Q: Lookup<Key = K>,
     S: LocalSlot<K, V> + ?Sized,
 {
