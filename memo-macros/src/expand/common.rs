@@ -7,6 +7,7 @@ use syn::Ident;
 
 use crate::model::Func;
 use crate::options::Options;
+use crate::plan::Scope;
 
 /// The root path of the `memo` crate in generated code.
 pub(crate) fn root(options: &Options) -> TokenStream {
@@ -181,9 +182,15 @@ pub(crate) fn companion_state(root: &TokenStream, name: &Ident, info: &InfoField
 //
 // `extra` goes inside the companion module, so it names the crate with
 // `companion_root`.
-pub(crate) fn site(options: &Options, func: &Func, info: &InfoFields, extra: &TokenStream) -> Site {
+pub(crate) fn site(
+    options: &Options,
+    func: &Func,
+    scope: Scope,
+    info: &InfoFields,
+    extra: &TokenStream,
+) -> Site {
     let ident = func.name();
-    if func.in_impl() {
+    if scope == Scope::Impl {
         let root = root(options);
         let name = quote!(::core::concat!(
             ::core::module_path!(),

@@ -4,8 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::common::{self, InfoFields};
-use crate::model::Func;
-use crate::options::Options;
+use crate::plan::{Counted, Scope};
 
 // Input:  fn fib(n: u64) -> u64 { body }
 // Output: fn fib(n: u64) -> u64 {
@@ -16,11 +15,17 @@ use crate::options::Options;
 //         }
 //         mod fib { static __MEMO; fn stats(); fn clear() }
 //         A method counts through `count_method(&__MEMO, type_name::<Self>(), hash)`.
-pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
+pub(crate) fn expand(plan: &Counted) -> TokenStream {
+    let Counted {
+        func,
+        options,
+        scope,
+    } = *plan;
     let root = common::root(options);
     let site = common::site(
         options,
         func,
+        scope,
         &InfoFields::plain(quote!(Counted)),
         &TokenStream::new(),
     );
@@ -38,7 +43,7 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let block = &func.item.block;
     // A method's `Self` may be any type of a generic `impl`: its counts are
     // kept per `Self` type, found by name, instead of in one thread-local.
-    let count = if func.in_impl() {
+    let count = if scope == Scope::Impl {
         quote! {
             let #timer = #root::__private::count_method(&#state, #root::__private::type_name::<Self>(), #hash);
         }

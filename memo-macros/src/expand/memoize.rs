@@ -15,13 +15,14 @@ use syn::spanned::Spanned;
 use syn::{GenericParam, Ident};
 
 use super::common::{self, InfoFields};
-use crate::errors::Errors;
-use crate::model::{borrowed_lifetime, small_integer, Func, Pass};
+use crate::model::{small_integer, Func, Pass};
 use crate::options::{Options, Store};
+use crate::plan::{Bound, Key, Memoize, Mode, Need, Scope};
 
 /// What the expansion needs to know about the function, computed once.
 struct Shape<'a> {
     root: TokenStream,
+    plan: &'a Memoize<'a>,
     options: &'a Options,
     func: &'a Func,
     /// The return type (`()` if none).
@@ -42,24 +43,15 @@ struct Shape<'a> {
 //         }
 //         enum f {}
 //         impl f { fn __memo_state(); fn __memo_local(); stats(); clear(); get(n, s); insert(n, s, value); remove(n, s) }
-pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> TokenStream {
-    check_key_lifetimes(options, func, errors);
-    if let (Some(at), false) = (options.stale_on_error, func.returns_result) {
-        errors.at_span(
-            at,
-            "`stale_on_error` serves the expired `Ok` value when the body returns `Err`, \
-             and this function does not return a `Result`; remove `stale_on_error`",
-        );
-    }
-    let generic = type_params(func).next().is_some();
-    if let (Some((_, at)), true) = (&options.store, func.in_impl() || generic) {
-        errors.at_span(
-            *at,
-            "a `store` keys its entries by the function's path and arguments, which cannot tell a \
-             method's `Self` types or a generic function's instantiations apart; \
-             apply `store` to a non-generic free function the method calls",
-        );
-    }
+pub(crate) fn expand(plan: &Memoize) -> TokenStream {
+    let Memoize {
+        func,
+        options,
+        scope,
+        mode,
+        generic,
+        ..
+    } = *plan;
     let root = common::root(options);
     let shape = Shape {
         output: func
@@ -70,23 +62,20 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
             (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
             (None, None) => quote!(()),
         },
-        instance: instance(&root, func),
-        erased: func.in_impl() || options.key.is_some() || generic,
+        instance: instance(&root, plan),
+        erased: scope == Scope::Impl || matches!(plan.key, Key::Expr(_)) || generic,
         root,
+        plan,
         options,
         func,
     };
     let observed = observed_domain(&shape);
-    let single_flight = match options.single_flight {
-        Some((on, _)) => on,
-        None => func.item.sig.asyncness.is_some() && !options.thread_local,
-    };
     let info = InfoFields {
         capacity: options.capacity,
         lru: options.lru,
         ttl_ms: options.ttl,
-        thread_local: options.thread_local,
-        single_flight,
+        thread_local: mode == Mode::ThreadLocal,
+        single_flight: mode == Mode::SingleFlight,
         refresh: options.refresh.is_some(),
         stale_on_error: options.stale_on_error.is_some(),
         ttl_of: options.ttl_of.is_some(),
@@ -99,7 +88,7 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
     };
-    if func.in_impl() {
+    if scope == Scope::Impl {
         return method(&shape, &info, &observed.values);
     }
     let name = func.name();
@@ -122,7 +111,13 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
 // Output: fn m(&self, n: u64) -> R { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; <call> }
 fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenStream {
     let root = &shape.root;
-    let site = common::site(shape.options, shape.func, info, &TokenStream::new());
+    let site = common::site(
+        shape.options,
+        shape.func,
+        shape.plan.scope,
+        info,
+        &TokenStream::new(),
+    );
     let state = &site.state;
     let local = common::thread_local_ident("LOCAL");
     let decl = quote! {
@@ -233,7 +228,8 @@ fn rules(shape: &Shape) -> TokenStream {
         None => quote!(#root::__private::NoTtl),
     };
     let output = &shape.output;
-    let store = if options.store.is_some() && !func.in_impl() {
+    // A `store` is for free functions only.
+    let store = if options.store.is_some() && shape.plan.scope == Scope::Free {
         let name = func.name();
         quote! {
             #root::__private::Tier {
@@ -408,7 +404,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     let generics = &func.item.sig.generics;
     let where_clause = &generics.where_clause;
     let mut params: Vec<GenericParam> = generics.params.iter().cloned().collect();
-    let (args, query) = if let Some(expr) = &options.key {
+    let (args, query) = if let Key::Expr(expr) = shape.plan.key {
         // A key made of parameters has their types; any other expression's
         // type cannot be named, so the companion takes any key type.
         let key_type = match key_type(expr, func) {
@@ -497,10 +493,10 @@ fn traced(shape: &Shape) -> TokenStream {
         output,
         value,
         instance,
-        options,
+        plan,
         ..
     } = shape;
-    if func.item.sig.asyncness.is_some() || options.key.is_some() {
+    if func.item.sig.asyncness.is_some() || matches!(plan.key, Key::Expr(_)) {
         return TokenStream::new();
     }
     let name = func.name();
@@ -600,12 +596,13 @@ fn type_params(func: &Func) -> impl Iterator<Item = &Ident> {
 // Output: Instance { types: TypeId::of::<(T, U,)>(), self_type: "", args: type_name::<(T, U,)>() }
 //         Instance { types: TypeId::of::<()>(), self_type: type_name::<Self>(), args: "" }
 //         Instance::plain()
-fn instance(root: &TokenStream, func: &Func) -> TokenStream {
-    let types: Vec<&Ident> = type_params(func).collect();
-    if types.is_empty() && !func.in_impl() {
+fn instance(root: &TokenStream, plan: &Memoize) -> TokenStream {
+    let types: Vec<&Ident> = type_params(plan.func).collect();
+    let in_impl = plan.scope == Scope::Impl;
+    if types.is_empty() && !in_impl {
         return quote!(#root::__private::Instance::plain());
     }
-    let self_type = if func.in_impl() {
+    let self_type = if in_impl {
         quote!(#root::__private::type_name::<Self>())
     } else {
         quote!("")
@@ -634,14 +631,13 @@ struct Observed {
 //         for the report's observed domain; nothing for other functions.
 fn observed_domain(shape: &Shape) -> Observed {
     let Shape {
-        root,
-        options,
-        func,
-        ..
+        root, plan, func, ..
     } = shape;
     let types: Option<Vec<&str>> = func.params.iter().map(|p| small_integer(&p.ty)).collect();
     match types {
-        Some(types) if !types.is_empty() && options.key.is_none() && func.receiver.is_none() => {
+        Some(types)
+            if !types.is_empty() && matches!(plan.key, Key::Params) && func.receiver.is_none() =>
+        {
             Observed {
                 types: quote!(&[#(#types),*]),
                 values: func
@@ -665,12 +661,9 @@ fn observed_domain(shape: &Shape) -> Observed {
 // Output: (self, &n, s,)                   (or `Owned(EXPR)`)
 fn query(shape: &Shape) -> TokenStream {
     let Shape {
-        root,
-        options,
-        func,
-        ..
+        root, plan, func, ..
     } = shape;
-    if let Some(key) = &options.key {
+    if let Key::Expr(key) = plan.key {
         return quote_spanned!(key.span()=> #root::__private::Owned(#key));
     }
     let receiver = func.receiver.as_ref().map(|r| {
@@ -698,27 +691,25 @@ fn bound_checks(shape: &Shape) -> TokenStream {
         root,
         options,
         func,
+        plan,
         ..
     } = shape;
     let mut checks = TokenStream::new();
-    if options.key.is_none() {
-        for param in &func.params {
-            let ty = match &param.pass {
-                Pass::Owned => &param.ty,
-                Pass::Borrowed(referent) => referent,
-            };
-            checks.extend(quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();));
-        }
+    for Bound { ty, need, .. } in plan.bounds.iter().filter(|bound| !bound.as_where) {
+        checks.extend(match need {
+            Need::Key | Need::BorrowedKey => {
+                quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();)
+            }
+            Need::Value => quote_spanned!(ty.span()=> #root::__private::assert_value::<#ty>();),
+        });
     }
-    if let Some(value) = func.ok_type.as_ref().or(func.output.as_ref()) {
-        checks.extend(quote_spanned!(value.span()=> #root::__private::assert_value::<#value>();));
-        if options.store.is_some() {
-            checks.extend(
-                quote_spanned!(value.span()=> #root::__private::assert_stored::<#value>();),
-            );
-        }
+    if let (Some(value), Some(_)) = (
+        func.ok_type.as_ref().or(func.output.as_ref()),
+        &options.store,
+    ) {
+        checks.extend(quote_spanned!(value.span()=> #root::__private::assert_stored::<#value>();));
     }
-    if options.store.is_some() && options.key.is_none() {
+    if options.store.is_some() && matches!(plan.key, Key::Params) {
         for param in &func.params {
             let ty = match &param.pass {
                 Pass::Owned => param.ty.to_token_stream(),
@@ -732,25 +723,4 @@ fn bound_checks(shape: &Shape) -> TokenStream {
         }
     }
     checks
-}
-
-/// A key is stored past the call, so it cannot borrow: a parameter type with
-/// a lifetime (past a borrowed parameter's own `&`, whose referent is copied
-/// into an owned key) is rejected, unless `key = EXPR` leaves it out.
-fn check_key_lifetimes(options: &Options, func: &Func, errors: &mut Errors) {
-    if options.key.is_some() {
-        return;
-    }
-    for param in &func.params {
-        if let Some(lifetime) = borrowed_lifetime(&param.ty) {
-            errors.at(
-                &lifetime,
-                format_args!(
-                    "`#[memoize]` stores its keys past the call, so a key cannot borrow for `{lifetime}`; \
-                     take an owned type (e.g. `String` for `Cow<'_, str>`), or leave `{}` out with `key = ...`",
-                    param.name
-                ),
-            );
-        }
-    }
 }
