@@ -9,7 +9,7 @@ use syn::{FnArg, GenericParam, Ident, Pat, Type};
 
 use crate::domain;
 use crate::errors::Errors;
-use crate::model::{borrowed_lifetime, Func, Pass};
+use crate::model::{borrowed_lifetime, Func, Int, Pass};
 use crate::options::{Attr, Options};
 use crate::plan::{self, Bound, Key, Mode, Need, Plan, Scope};
 
@@ -212,7 +212,7 @@ fn memoize<'a>(options: &'a Options, func: &'a Func, errors: &mut Errors) -> pla
         options,
         scope,
         mode,
-        bounds: bounds(func, &key),
+        bounds: bounds(func, scope, &key),
         key,
         generic,
     }
@@ -237,30 +237,89 @@ fn key_lifetimes(func: &Func, errors: &mut Errors) {
 }
 
 /// The bounds of the key's and the value's types, each checked where the
-/// user wrote the type.
-fn bounds<'a>(func: &'a Func, key: &Key) -> Vec<Bound<'a>> {
-    let mut bounds = Vec::new();
-    if let Key::Params = key {
-        for param in &func.params {
-            let (ty, need) = match &param.pass {
-                Pass::Owned => (&param.ty, Need::Key),
-                Pass::Borrowed(referent) => (&**referent, Need::BorrowedKey),
-            };
-            bounds.push(Bound {
+/// user wrote the type: one per type (a type written twice, or both key and
+/// value, is checked once, for what both need).
+fn bounds<'a>(func: &'a Func, scope: Scope, key: &Key) -> Vec<Bound<'a>> {
+    let mut bounds: Vec<Bound<'a>> = Vec::new();
+    let mut add = |ty: &'a Type, need: Need| {
+        let text = ty.to_token_stream().to_string();
+        let same = |bound: &&mut Bound| bound.ty.to_token_stream().to_string() == text;
+        match bounds.iter_mut().find(same) {
+            Some(bound) => bound.need = bound.need.max(need),
+            None => bounds.push(Bound {
                 ty,
                 need,
-                as_where: false,
-            });
+                as_where: as_where(func, scope, ty),
+            }),
+        }
+    };
+    if let Key::Params = key {
+        for param in &func.params {
+            match &param.pass {
+                Pass::Owned => add(&param.ty, Need::Key),
+                Pass::Borrowed(referent) => add(referent, Need::BorrowedKey),
+            }
         }
     }
     if let Some(value) = func.ok_type.as_ref().or(func.output.as_ref()) {
-        bounds.push(Bound {
-            ty: value,
-            need: Need::Value,
-            as_where: false,
-        });
+        add(value, Need::Value);
     }
     bounds
+}
+
+/// Whether a bound on `ty` can be a `where` clause of the function and its
+/// companion, and is worth one. Not in an `impl` (a method's types may name
+/// the `impl`'s type parameters, which a clause on them would make part of
+/// the method's signature, and a trait's default method would change the
+/// trait), not for a type naming the function's own generic parameters or an
+/// elided lifetime, and not for the primitive types the bounds always hold for.
+fn as_where(func: &Func, scope: Scope, ty: &Type) -> bool {
+    fn concrete(tokens: TokenStream, generics: &[String]) -> bool {
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(tree) = tokens.next() {
+            let ok = match &tree {
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    name != "Self" && !generics.contains(&name)
+                }
+                // `'a` but `'static`, and a `&` without a lifetime.
+                TokenTree::Punct(p) if p.as_char() == '\'' => {
+                    matches!(tokens.next(), Some(TokenTree::Ident(i)) if i == "static")
+                }
+                TokenTree::Punct(p) if p.as_char() == '&' => matches!(
+                    tokens.peek(),
+                    Some(TokenTree::Punct(next)) if next.as_char() == '\''
+                ),
+                TokenTree::Group(group) => concrete(group.stream(), generics),
+                _ => true,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+    let primitive = match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.get_ident().is_some_and(|ident| {
+            let name = ident.to_string();
+            ["bool", "char", "str", "String"].contains(&name.as_str())
+                || Int::named(&name).is_some()
+        }),
+        _ => false,
+    };
+    let generics: Vec<String> = func
+        .item
+        .sig
+        .generics
+        .params
+        .iter()
+        .map(|param| match param {
+            GenericParam::Type(t) => t.ident.to_string(),
+            GenericParam::Const(c) => c.ident.to_string(),
+            GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+        })
+        .collect();
+    scope == Scope::Free && !primitive && concrete(ty.to_token_stream(), &generics)
 }
 
 fn precompute<'a>(

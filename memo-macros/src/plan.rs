@@ -55,15 +55,16 @@ pub(crate) struct Bound<'a> {
     pub(crate) as_where: bool,
 }
 
-/// The bounds `memo::__private::assert_key` and `assert_value` spell.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The bounds `memo::__private::assert_key` and `assert_value` spell, each
+/// implying those before it (for a sized `T`, `T: ToOwned` means `T: Clone`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Need {
-    /// A parameter `T` keyed by itself.
-    Key,
-    /// A parameter `&T` keyed by `T::Owned`.
-    BorrowedKey,
     /// The stored value.
     Value,
+    /// A parameter `&T` keyed by `T::Owned`.
+    BorrowedKey,
+    /// A parameter `T` keyed by itself.
+    Key,
 }
 
 pub(crate) struct Memoize<'a> {
