@@ -455,37 +455,40 @@ struct Rect {
 impl Rect {
     /// A method: `self` is part of the key; its state lives in its body.
     fn label(&self) -> String {
-        static __MEMO: ::memo::__private::Function = ::memo::__private::Function::new(::memo::__private::Info {
-            name: ::core::concat!(
-                ::core::module_path!(), "::<Self>::", ::core::stringify!(label)
-            ),
-            method: ::core::option::Option::Some(::core::stringify!(label)),
-            kind: ::memo::__private::Kind::Memoize,
-            capacity: ::core::option::Option::None,
-            lru: false,
-            ttl: ::core::option::Option::None,
-            thread_local: false,
-            single_flight: false,
-            refresh: false,
-            stale_on_error: false,
-            ttl_of: false,
-            store: ::core::option::Option::None,
-            generic: false,
-            entries: 0,
-            params: &[],
-            touched: ::core::option::Option::None,
-        });
-        ::memo::__private::inventory::submit! {
-            ::memo::__private::Registration(& __MEMO)
-        }
-        ::memo::__private::thread_local! {
-            static __MEMO_LOCAL : ::memo::__private::ErasedLocal =
-            ::memo::__private::ErasedLocal::new(& __MEMO);
-        }
+        let __memo_local = {
+            static __MEMO: ::memo::__private::Function = ::memo::__private::Function::new(::memo::__private::Info {
+                name: ::core::concat!(
+                    ::core::module_path!(), "::<Self>::", ::core::stringify!(label)
+                ),
+                method: ::core::option::Option::Some(::core::stringify!(label)),
+                kind: ::memo::__private::Kind::Memoize,
+                capacity: ::core::option::Option::None,
+                lru: false,
+                ttl: ::core::option::Option::None,
+                thread_local: false,
+                single_flight: false,
+                refresh: false,
+                stale_on_error: false,
+                ttl_of: false,
+                store: ::core::option::Option::None,
+                generic: false,
+                entries: 0,
+                params: &[],
+                touched: ::core::option::Option::None,
+            });
+            ::memo::__private::inventory::submit! {
+                ::memo::__private::Registration(& __MEMO)
+            }
+            ::memo::__private::thread_local! {
+                static __MEMO_LOCAL : ::memo::__private::ErasedLocal =
+                ::memo::__private::ErasedLocal::new(& __MEMO);
+            }
+            &__MEMO_LOCAL
+        };
         ::memo::__private::assert_value::<String>();
         let __memo_query = ::memo::__private::Owned(self.w);
         let __memo_miss = match ::memo::__private::lookup(
-            &__MEMO_LOCAL,
+            __memo_local,
             ::memo::__private::Instance {
                 types: ::memo::__private::TypeId::of::<()>(),
                 self_type: ::memo::__private::type_name::<Self>(),
@@ -497,7 +500,7 @@ impl Rect {
             ::core::result::Result::Err(__memo_miss) => __memo_miss,
         };
         ::memo::__private::fill(
-            &__MEMO_LOCAL,
+            __memo_local,
             ::memo::__private::Instance {
                 types: ::memo::__private::TypeId::of::<()>(),
                 self_type: ::memo::__private::type_name::<Self>(),

@@ -150,25 +150,33 @@ fn where_clauses(shape: &Shape) -> Vec<TokenStream> {
 }
 
 // Input:  a method `fn m(&self, n: u64) -> R { body }`
-// Output: fn m(&self, n: u64) -> R { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; <call> }
+// Output: fn m(&self, n: u64) -> R {
+//             let local = { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; &__MEMO_LOCAL };
+//             <call>
+//         }
 fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenStream {
     let root = &shape.root;
-    let site = common::site(
-        shape.options,
-        shape.func,
-        shape.plan.scope,
-        info,
-        &TokenStream::new(),
-    );
-    let state = &site.state;
-    let local = common::thread_local_ident("LOCAL");
-    let decl = quote! {
+    let local = common::local("__memo_local");
+    let state = common::state_ident();
+    let thread_local = quote! {
         #root::__private::thread_local! {
-            static #local: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
+            static __MEMO_LOCAL: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
         }
     };
-    let body = call(shape, &quote!(&#local), observed);
-    site.emit(shape.func, quote!(#decl #body))
+    let site = common::Site {
+        state: TokenStream::new(),
+        in_body: common::in_method(
+            root,
+            shape.func,
+            info,
+            &local,
+            &thread_local,
+            &quote!(&__MEMO_LOCAL),
+        ),
+        companion: TokenStream::new(),
+    };
+    let body = call(shape, &quote!(#local), observed);
+    site.emit(shape.func, body)
 }
 
 // Input:  the function, and how to reach its thread-local (`local`)
@@ -270,16 +278,22 @@ fn rules(shape: &Shape) -> TokenStream {
         None => quote!(#root::__private::NoTtl),
     };
     let output = &shape.output;
+    let r = common::local("__memo_r");
     // A `store` is for free functions only.
     let store = if options.store.is_some() && shape.plan.scope == Scope::Free {
         let name = func.name();
+        let (k, v, ttl) = (
+            common::local("__memo_k"),
+            common::local("__memo_v"),
+            common::local("__memo_ttl"),
+        );
         quote! {
             #root::__private::Tier {
-                get: |__memo_k| #name::__memo_store().get(__memo_k),
-                put: |__memo_k, __memo_v, __memo_ttl| #name::__memo_store().put(__memo_k, __memo_v, __memo_ttl),
-                get_async: |__memo_k| ::std::boxed::Box::pin(#name::__memo_store().get_async(__memo_k)),
-                put_async: |__memo_k, __memo_v, __memo_ttl| {
-                    #name::__memo_store().put_queued(__memo_k, __memo_v, __memo_ttl);
+                get: |#k| #name::__memo_store().get(#k),
+                put: |#k, #v, #ttl| #name::__memo_store().put(#k, #v, #ttl),
+                get_async: |#k| ::std::boxed::Box::pin(#name::__memo_store().get_async(#k)),
+                put_async: |#k, #v, #ttl| {
+                    #name::__memo_store().put_queued(#k, #v, #ttl);
                 },
             }
         }
@@ -288,7 +302,7 @@ fn rules(shape: &Shape) -> TokenStream {
     };
     quote! {
         #root::__private::Rules {
-            split: |__memo_r: #output| #split(__memo_r, #keep),
+            split: |#r: #output| #split(#r, #keep),
             wrap: #wrap,
             ttl_of: #ttl_of,
             store: #store,
@@ -349,7 +363,7 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     let name = func.name();
     let state_items = common::companion_state(root, name, info);
     let state = common::state_ident();
-    let local = common::thread_local_ident("LOCAL");
+    let local = Ident::new("__MEMO_LOCAL", Span::call_site());
     let local_type = if shape.erased {
         quote!(#root::__private::ErasedLocal)
     } else {
@@ -510,6 +524,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     let local = quote!(#name::__memo_local());
     let rules = rules(shape);
     let query_var = common::local("__memo_query");
+    let removed = common::local("__memo_removed");
     let store_remove = if options.store.is_some() {
         quote! {
             #name::__memo_store().remove(&#root::__private::Lookup::into_key(#query_var));
@@ -544,9 +559,9 @@ fn one_key(shape: &Shape) -> TokenStream {
         #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
         pub fn remove #generics (#(#args),*) -> ::core::option::Option<#output> #where_clause {
             let #query_var = #query;
-            let __memo_removed = #root::__private::remove(#local, #instance, &#query_var);
+            let #removed = #root::__private::remove(#local, #instance, &#query_var);
             #store_remove
-            __memo_removed
+            #removed
         }
     }
 }
