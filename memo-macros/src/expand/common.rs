@@ -272,7 +272,7 @@ pub(crate) fn site(
 
 impl Site {
     // Input:  the user's function and the statements that replace its body
-    // Output: #[attrs] vis fn f(..) -> R { <state, for methods> body }  mod f { .. }
+    // Output: #[attrs] vis fn f(..) -> R { <let state = { .. }, for methods> body }  mod f { .. }
     pub(crate) fn emit(&self, func: &Func, body: TokenStream) -> TokenStream {
         let syn::ItemFn {
             attrs, vis, sig, ..

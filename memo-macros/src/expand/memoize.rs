@@ -7,7 +7,13 @@
 //! function: an `impl` sees the names of the scope it is written in, so the
 //! companion can name the parameter types wherever the function is declared,
 //! a function body included. Its statics live inside hidden associated
-//! functions. Methods keep their statics in their own body.
+//! functions. Methods keep their statics in their own body, in a block of
+//! their own, out of the user's code's scope.
+//!
+//! The key's and the value's bounds (`Hash`, `Eq`, `Clone`, ...) on types the
+//! user wrote are `where` clauses of a free function and of the part of its
+//! companion that needs them, spanned at the types: rustc reports an unmet
+//! one there, and checks the generated calls assuming it (see `check::bounds`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -36,13 +42,15 @@ struct Shape<'a> {
 }
 
 // Input:  fn f(n: u64, s: &str) -> R { body }
-// Output: fn f(n: u64, s: &str) -> R {
+// Output: fn f(n: u64, s: &str) -> R  (where R: Clone + Send + Sync + 'static, for an `R` not a primitive)
+//         {
 //             let query = (&n, s);
 //             let miss = match lookup(f::__memo_local(), Instance::plain(), &query) { Ok(v) => return v, Err(m) => m };
 //             fill(f::__memo_local(), Instance::plain(), miss, query.into_key(), &[observed], move || -> R { body }, always)
 //         }
 //         enum f {}
-//         impl f { fn __memo_state(); fn __memo_local(); stats(); clear(); get(n, s); insert(n, s, value); remove(n, s) }
+//         impl f { fn __memo_state(); stats(); clear() }
+//         impl f (where R: ..) { fn __memo_local(); get(n, s); insert(n, s, value); remove(n, s); traced(n, s) }
 pub(crate) fn expand(plan: &Memoize) -> TokenStream {
     let Memoize {
         func,
@@ -353,8 +361,10 @@ fn store_static(shape: &Shape) -> Option<TokenStream> {
 // Output: enum f {}
 //         impl f {
 //             fn __memo_state() -> &'static Function { static __MEMO; inventory::submit!; &__MEMO }
-//             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
 //             pub fn stats() -> Stats;  pub fn clear();
+//         }
+//         impl f where R: Clone + .. {     (the key and value bounds that are `where` clauses, if any)
+//             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
 //             pub fn get<T>(x: T, s: &str) -> Option<R>;  pub fn insert<T>(x: T, s: &str, value: R);
 //             pub fn remove<T>(x: T, s: &str) -> Option<R>;  pub fn traced<T>(x: T, s: &str) -> (R, Source);
 //         }
