@@ -21,6 +21,7 @@ pub(crate) fn plan<'a>(
     func: &'a Func,
     mut errors: Errors,
 ) -> Result<Plan<'a>, syn::Error> {
+    combinations(options, &mut errors);
     signature(attr, func, &mut errors);
     let plan = match attr {
         Attr::Memoize => Some(Plan::Memoize(memoize(options, func, &mut errors))),
@@ -39,6 +40,48 @@ pub(crate) fn plan<'a>(
             format_args!("`#[{}]` cannot expand this function", attr.name()),
         )
     })
+}
+
+/// The options that need, or exclude, one another.
+fn combinations(options: &Options, errors: &mut Errors) {
+    let at = &options.at;
+    if let (Some((true, single_flight)), Some(_)) = (options.single_flight, at.thread_local) {
+        errors.at_span(
+            single_flight,
+            "`single_flight` makes callers on other threads wait for one run of the body, \
+             and a `thread_local` cache is never shared between threads; remove one of them",
+        );
+    }
+    if let (Some(refresh), None) = (options.refresh, at.ttl) {
+        errors.at_span(
+            refresh,
+            "`refresh` restarts an entry's `ttl` on each hit and needs `ttl = \"...\"` (`ttl_of` gives each entry a fixed expiry); add `ttl`, or remove `refresh`",
+        );
+    }
+    if let (Some(stale), None, None) = (options.stale_on_error, at.ttl, &options.ttl_of) {
+        errors.at_span(
+            stale,
+            "`stale_on_error` serves an expired value when recomputing it fails, and entries expire only with `ttl = \"...\"` or `ttl_of = ...`; add one, or remove `stale_on_error`",
+        );
+    }
+    if let (Some(ttl_of), Some(_)) = (&options.ttl_of, at.ttl) {
+        errors.at(
+            ttl_of,
+            "`ttl_of` gives each entry its own expiry and `ttl` one for all; keep one of them",
+        );
+    }
+    if let (Some(version), None) = (at.version, &options.store) {
+        errors.at_span(
+            version,
+            "`version` is part of a store's keys; add `store = disk` (or `redis`, or a backend fn), or remove `version`",
+        );
+    }
+    if let (Some(policy), None) = (at.policy, options.capacity) {
+        errors.at_span(
+            policy,
+            "`policy` chooses how a bounded cache evicts; add `capacity = N`, or remove `policy`",
+        );
+    }
 }
 
 fn scope(func: &Func) -> Scope {
