@@ -41,7 +41,7 @@ pub fn square(x: u32) -> u32 {
 }
 
 /// A type with a memoized method.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rect {
     /// Width.
     pub w: u32,
@@ -72,8 +72,32 @@ impl Rect {
     }
 }
 
+/// Doubles a rectangle: the key and the value are the user's type, whose
+/// bounds the macro writes as `where` clauses at the types.
+#[memoize]
+#[must_use]
+pub fn doubled(r: Rect, by: &Rect) -> Rect {
+    Rect {
+        w: r.w * 2 + by.w,
+        h: r.h * 2 + by.h,
+    }
+}
+
+/// A generic function: bounds on its type parameter stay assertions.
+#[memoize]
+#[must_use]
+pub fn described<T: std::fmt::Debug + Clone + Eq + std::hash::Hash + Send + Sync + 'static>(
+    t: T,
+    r: Rect,
+) -> String {
+    format!("{t:?} {}", r.w)
+}
+
 #[test]
 fn strict_crate_compiles_and_runs() {
+    let unit = Rect { w: 1, h: 1 };
+    assert_eq!(doubled(unit.clone(), &unit), Rect { w: 3, h: 3 });
+    assert_eq!(described(7_u8, unit), "7 1");
     assert_eq!(fib(30), 832_040);
     assert_eq!(byte_len("abc", 1), 4);
     assert_eq!(parse("7"), Ok(7));

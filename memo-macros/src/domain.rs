@@ -10,7 +10,7 @@ use quote::ToTokens;
 use syn::{Expr, ExprRange, Lit, RangeLimits, Type, UnOp};
 
 use crate::errors::Errors;
-use crate::model::{Func, Param};
+use crate::model::{Func, Int, Param};
 
 /// Tables above this many entries need `max_entries`.
 pub(crate) const DEFAULT_LIMIT: u64 = 16_777_216;
@@ -25,21 +25,6 @@ pub(crate) enum Key {
         unsigned: &'static str,
     },
 }
-
-const INTS: [(&str, &str); 12] = [
-    ("u8", "u8"),
-    ("u16", "u16"),
-    ("u32", "u32"),
-    ("u64", "u64"),
-    ("u128", "u128"),
-    ("usize", "usize"),
-    ("i8", "u8"),
-    ("i16", "u16"),
-    ("i32", "u32"),
-    ("i64", "u64"),
-    ("i128", "u128"),
-    ("isize", "usize"),
-];
 
 impl Key {
     /// `u32`, `bool`, `::core::primitive::u32`; `None` for anything else.
@@ -67,9 +52,11 @@ impl Key {
         if name == "bool" {
             return Some(Key::Bool);
         }
-        INTS.iter()
-            .find(|(int, _)| *int == name)
-            .map(|&(name, unsigned)| Key::Int { name, unsigned })
+        let int = Int::named(name)?;
+        Some(Key::Int {
+            name: int.name,
+            unsigned: int.unsigned,
+        })
     }
 
     /// Whether `_` (the whole type) makes a table of at most 256 entries.
@@ -84,27 +71,12 @@ impl Key {
         )
     }
 
-    /// The smallest and largest value of an integer type, where the macro can
-    /// know them (not for `usize` and `isize`, whose width is the target's;
-    /// `u128::MAX` stands beyond `i128` and is written `None`).
+    /// The smallest and largest value of an integer type (see [`Int::range`]).
     fn int_range(self) -> Option<(i128, Option<i128>)> {
         let Key::Int { name, .. } = self else {
             return None;
         };
-        let range = match name {
-            "u8" => (0, Some(u8::MAX.into())),
-            "u16" => (0, Some(u16::MAX.into())),
-            "u32" => (0, Some(u32::MAX.into())),
-            "u64" => (0, Some(u64::MAX.into())),
-            "u128" => (0, None),
-            "i8" => (i8::MIN.into(), Some(i8::MAX.into())),
-            "i16" => (i16::MIN.into(), Some(i16::MAX.into())),
-            "i32" => (i32::MIN.into(), Some(i32::MAX.into())),
-            "i64" => (i64::MIN.into(), Some(i64::MAX.into())),
-            "i128" => (i128::MIN, Some(i128::MAX)),
-            _ => return None,
-        };
-        Some(range)
+        Int::named(name)?.range
     }
 
     /// The number of values of a type that `_` may cover.
@@ -208,7 +180,7 @@ pub(crate) fn read<'a>(
         .iter()
         .map(|param| {
             let key = Key::of(&param.ty);
-            if key.is_none() && !reported_by_model(&param.ty) {
+            if key.is_none() && !reported_by_check(&param.ty) {
                 checks.fail(
                     &param.ty,
                     format_args!(
@@ -284,11 +256,11 @@ pub(crate) fn read<'a>(
     checks.ok.then_some(Domain { dims, expr, limit })
 }
 
-/// Types whose error `model` already reports (`impl Trait`, `&mut`).
-fn reported_by_model(ty: &Type) -> bool {
+/// Types whose error `check` reports for every attribute (`impl Trait`, `&mut`).
+fn reported_by_check(ty: &Type) -> bool {
     match ty {
         Type::ImplTrait(_) => true,
-        Type::Reference(r) => r.mutability.is_some() || reported_by_model(&r.elem),
+        Type::Reference(r) => r.mutability.is_some() || reported_by_check(&r.elem),
         _ => false,
     }
 }

@@ -2,18 +2,21 @@
 //! `#[precompute]` and `#[counted]`. Use them through the `memo` crate.
 //!
 //! The pipeline, one module per stage: `options` parses the attribute's
-//! arguments, `model` reads the function and checks what every attribute
-//! needs, `domain` reads `#[precompute]`'s domain against the parameters, and
-//! `expand` writes the code.
+//! arguments, `model` reads the function (syntax only), `check` holds every
+//! rule and turns the function and options into a typed `plan` (reading
+//! `#[precompute]`'s domain against the parameters with `domain`), and
+//! `expand` writes the code of a plan, which cannot fail.
 
 #![warn(missing_docs)]
 
+mod check;
 mod domain;
 mod errors;
 mod expand;
 mod kw;
 mod model;
 mod options;
+mod plan;
 #[cfg(test)]
 mod snapshots;
 

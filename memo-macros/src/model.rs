@@ -1,10 +1,7 @@
-//! The function an attribute is on, read into what the expanders need, with
-//! the checks the attributes share.
+//! The function an attribute is on, read into what the later stages need.
+//! This is the syntax only: what an attribute accepts is `check`'s business.
 
-use syn::{FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type};
-
-use crate::errors::Errors;
-use crate::options::Attr;
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 /// How a parameter enters the cache key.
 pub(crate) enum Pass {
@@ -51,109 +48,39 @@ impl Func {
         self.receiver.is_some() || mentions_self(&self.item.sig)
     }
 
-    /// Reads `item`, reporting to `errors` what `attr` cannot take.
-    pub(crate) fn read(attr: Attr, item: ItemFn, errors: &mut Errors) -> Func {
-        let caches = attr != Attr::Counted;
+    /// Reads `item`: its receiver, its named parameters (a parameter bound by
+    /// a pattern has no name to key by and is left out; `check` rejects it
+    /// where a key needs it) and its return type. Nothing is checked here.
+    pub(crate) fn read(item: ItemFn) -> Func {
         let sig = &item.sig;
-        let what = format!("`#[{}]`", attr.name());
-        if caches {
-            check_generics(attr, &sig.generics, &what, errors);
-            if let (Some(asyncness), Attr::Precompute) = (&sig.asyncness, attr) {
-                errors.at(
-                    asyncness,
-                    format_args!("{what} does not support `async fn`; apply it to a synchronous function the async one calls"),
-                );
-            }
-        }
-        if let Some(constness) = &sig.constness {
-            match attr {
-                Attr::Memoize => errors.at(
-                    constness,
-                    "a memoized function cannot stay `const`: its cache lives at run time; remove `const`, \
-                     or use `#[precompute]` to build a table at compile time",
-                ),
-                Attr::Counted => errors.at(
-                    constness,
-                    "a counted function cannot stay `const`: its counters live at run time; remove `const`",
-                ),
-                Attr::Precompute => {}
-            }
-        }
-        let mut receiver = None;
-        let mut params = Vec::new();
-        for input in &sig.inputs {
-            match input {
-                FnArg::Receiver(r) => {
-                    // `#[counted]` takes any receiver: it keys nothing by it.
-                    if caches && r.colon_token.is_some() {
-                        errors.at(
-                            r,
-                            format_args!(
-                                "{what} supports `&self` and `self` receivers; write `&self`"
-                            ),
-                        );
-                    } else if caches && r.mutability.is_some() && r.reference.is_some() {
-                        errors.at(
-                            r,
-                            format_args!("{what} cannot key a cache by `&mut self`: the body could change it; take `&self`"),
-                        );
-                    }
-                    receiver = Some(Receiver {
-                        by_ref: r.reference.is_some(),
-                    });
-                }
-                FnArg::Typed(arg) => {
-                    let Pat::Ident(pat) = &*arg.pat else {
-                        if caches {
-                            errors.at(
-                                &arg.pat,
-                                format_args!(
-                                    "{what} needs a name for each parameter to build the key; \
-                                     name it (`arg: {}`) and destructure it inside the body",
-                                    quote::ToTokens::to_token_stream(&arg.ty)
-                                ),
-                            );
-                        }
-                        continue;
-                    };
-                    if caches {
-                        check_key_type(&arg.ty, &what, errors);
-                    }
-                    let pass = match &*arg.ty {
-                        Type::Reference(r) if r.mutability.is_none() => {
-                            Pass::Borrowed(r.elem.clone())
-                        }
-                        _ => Pass::Owned,
-                    };
-                    params.push(Param {
-                        name: pat.ident.clone(),
-                        ty: (*arg.ty).clone(),
-                        pass,
-                    });
-                }
-            }
-        }
+        let receiver = sig.receiver().map(|r| Receiver {
+            by_ref: r.reference.is_some(),
+        });
+        let params = sig
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let FnArg::Typed(arg) = input else {
+                    return None;
+                };
+                let Pat::Ident(pat) = &*arg.pat else {
+                    return None;
+                };
+                let pass = match &*arg.ty {
+                    Type::Reference(r) if r.mutability.is_none() => Pass::Borrowed(r.elem.clone()),
+                    _ => Pass::Owned,
+                };
+                Some(Param {
+                    name: pat.ident.clone(),
+                    ty: (*arg.ty).clone(),
+                    pass,
+                })
+            })
+            .collect();
         let output = match &sig.output {
             ReturnType::Default => None,
             ReturnType::Type(_, ty) => Some((**ty).clone()),
         };
-        if caches {
-            match &output {
-                // At the `)`, where the return type would go.
-                None => errors.at_span(
-                    sig.paren_token.span.close(),
-                    format_args!(
-                        "{what} keeps return values, and this function returns `()`; add a return type, \
-                         or use `#[counted]` to count its calls"
-                    ),
-                ),
-                Some(ty @ Type::ImplTrait(_)) => errors.at(
-                    ty,
-                    format_args!("{what} must name the return type to store it; replace `impl Trait` with a concrete type"),
-                ),
-                Some(_) => {}
-            }
-        }
         let ok_type = output.as_ref().and_then(ok_type);
         Func {
             item,
@@ -162,31 +89,6 @@ impl Func {
             output,
             returns_result: ok_type.is_some(),
             ok_type,
-        }
-    }
-}
-
-/// `#[precompute]` takes no generic function; `#[memoize]` keeps a cache per
-/// instantiation of its type parameters, found by their `TypeId`, which a
-/// `const` parameter has none of.
-fn check_generics(attr: Attr, generics: &syn::Generics, what: &str, errors: &mut Errors) {
-    for param in &generics.params {
-        match (param, attr) {
-            (GenericParam::Lifetime(_), _) | (GenericParam::Type(_), Attr::Memoize) => {}
-            (GenericParam::Const(_), Attr::Memoize) => errors.at(
-                param,
-                format_args!(
-                    "{what} keeps one cache per instantiation, found by the type parameters' `TypeId`, \
-                     and cannot tell `const` parameters apart; pass the value as an argument instead"
-                ),
-            ),
-            _ => errors.at(
-                param,
-                format_args!(
-                    "{what} cannot cache a generic function: one table cannot hold every instantiation; \
-                     make the function non-generic, or apply {what} to a non-generic wrapper"
-                ),
-            ),
         }
     }
 }
@@ -244,35 +146,79 @@ fn ok_type(ty: &Type) -> Option<Type> {
     })
 }
 
-/// Rejects parameter types that cannot be cache keys.
-fn check_key_type(ty: &Type, what: &str, errors: &mut Errors) {
-    match ty {
-        Type::ImplTrait(_) => errors.at(
-            ty,
-            format_args!("{what} cannot key a cache by an `impl Trait` argument; take a concrete type"),
-        ),
-        Type::Reference(r) if r.mutability.is_some() => errors.at(
-            ty,
-            format_args!(
-                "{what} cannot key a cache by a `&mut` argument: the body could change it; take `&T` or an owned value"
-            ),
-        ),
-        Type::Reference(r) => check_key_type(&r.elem, what, errors),
-        _ => {}
+/// A primitive integer type, as far as the macros need to know it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Int {
+    pub(crate) name: &'static str,
+    /// The unsigned type of the same width.
+    pub(crate) unsigned: &'static str,
+    /// The smallest and largest value, where the macro can know them (not for
+    /// `usize` and `isize`, whose width is the target's); `u128::MAX` stands
+    /// beyond `i128` and is written `None`.
+    pub(crate) range: Option<(i128, Option<i128>)>,
+}
+
+const fn int(
+    name: &'static str,
+    unsigned: &'static str,
+    range: Option<(i128, Option<i128>)>,
+) -> Int {
+    Int {
+        name,
+        unsigned,
+        range,
     }
 }
 
-/// The primitive integer and `bool` types whose values the report can turn
-/// into a `#[precompute]` domain.
-pub(crate) const SMALL_INTEGERS: [&str; 11] = [
-    "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+/// Every primitive integer type: the one list both the report's observed
+/// domain and `#[precompute]`'s table keys read.
+#[allow(clippy::cast_lossless)] // `i128::from` is not `const`
+pub(crate) const INTEGERS: [Int; 12] = [
+    int("u8", "u8", Some((0, Some(u8::MAX as i128)))),
+    int("u16", "u16", Some((0, Some(u16::MAX as i128)))),
+    int("u32", "u32", Some((0, Some(u32::MAX as i128)))),
+    int("u64", "u64", Some((0, Some(u64::MAX as i128)))),
+    int("u128", "u128", Some((0, None))),
+    int("usize", "usize", None),
+    int("i8", "u8", Some((i8::MIN as i128, Some(i8::MAX as i128)))),
+    int(
+        "i16",
+        "u16",
+        Some((i16::MIN as i128, Some(i16::MAX as i128))),
+    ),
+    int(
+        "i32",
+        "u32",
+        Some((i32::MIN as i128, Some(i32::MAX as i128))),
+    ),
+    int(
+        "i64",
+        "u64",
+        Some((i64::MIN as i128, Some(i64::MAX as i128))),
+    ),
+    int("i128", "u128", Some((i128::MIN, Some(i128::MAX)))),
+    int("isize", "usize", None),
 ];
 
-/// `u32` for a parameter typed exactly `u32` (one of [`SMALL_INTEGERS`]).
+impl Int {
+    /// `u32` into its entry of [`INTEGERS`].
+    pub(crate) fn named(name: &str) -> Option<Int> {
+        INTEGERS.iter().copied().find(|int| int.name == name)
+    }
+}
+
+/// `u32` for a parameter typed exactly `u32`, `bool` for `bool`: the types
+/// whose values the report can turn into a `#[precompute]` domain (every
+/// integer but the 128-bit ones, which an observed `i128` cannot hold).
 pub(crate) fn small_integer(ty: &Type) -> Option<&'static str> {
     let Type::Path(path) = ty else { return None };
-    let ident = path.path.get_ident()?;
-    SMALL_INTEGERS.iter().copied().find(|name| ident == name)
+    let ident = path.path.get_ident()?.to_string();
+    if ident == "bool" {
+        return Some("bool");
+    }
+    Int::named(&ident)
+        .filter(|int| !int.name.ends_with("128"))
+        .map(|int| int.name)
 }
 
 fn mentions_self(sig: &syn::Signature) -> bool {

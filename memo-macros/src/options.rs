@@ -1,5 +1,7 @@
 //! The attribute's arguments: `#[memoize(capacity = 100, ttl = "5s")]` and the
 //! like, parsed into typed values; every mistake is collected, not just the first.
+//! Each value is checked as it is read (`capacity = 0`, a bad `ttl`); the rules
+//! between options (`refresh` needs `ttl`) are `check`'s.
 
 use std::fmt::Display;
 use std::str::FromStr;
@@ -71,6 +73,17 @@ pub(crate) struct Options {
     pub(crate) domain: Option<Expr>,
     pub(crate) strict: bool,
     pub(crate) max_entries: Option<u64>,
+    /// Where some options were written, for `check`'s rules between options.
+    pub(crate) at: Written,
+}
+
+/// Where options that hold no span of their own were written.
+#[derive(Default)]
+pub(crate) struct Written {
+    pub(crate) policy: Option<Span>,
+    pub(crate) thread_local: Option<Span>,
+    pub(crate) ttl: Option<Span>,
+    pub(crate) version: Option<Span>,
 }
 
 /// A second-level store.
@@ -164,6 +177,12 @@ impl Raw {
             domain: self.domain.value,
             strict: self.strict.value.is_some(),
             max_entries: self.max_entries.value,
+            at: Written {
+                policy: self.policy.value,
+                thread_local: self.thread_local.value,
+                ttl: self.ttl.value.map(|(_, at)| at),
+                version: self.version.value.map(|(_, at)| at),
+            },
         }
     }
 }
@@ -187,44 +206,6 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, errors: &mut Errors) -> Optio
     };
     if let Err(error) = parser.parse2(args) {
         errors.push(error);
-    }
-    if let (Some((true, at)), Some(_)) = (raw.single_flight.value, raw.thread_local.value) {
-        errors.at_span(
-            at,
-            "`single_flight` makes callers on other threads wait for one run of the body, \
-             and a `thread_local` cache is never shared between threads; remove one of them",
-        );
-    }
-    let ttl = raw.ttl.value.map(|(_, at)| at);
-    if let (Some(at), None) = (raw.refresh.value, ttl) {
-        errors.at_span(
-            at,
-            "`refresh` restarts an entry's `ttl` on each hit and needs `ttl = \"...\"` (`ttl_of` gives each entry a fixed expiry); add `ttl`, or remove `refresh`",
-        );
-    }
-    if let (Some(at), None, None) = (raw.stale_on_error.value, ttl, &raw.ttl_of.value) {
-        errors.at_span(
-            at,
-            "`stale_on_error` serves an expired value when recomputing it fails, and entries expire only with `ttl = \"...\"` or `ttl_of = ...`; add one, or remove `stale_on_error`",
-        );
-    }
-    if let (Some(expr), Some(_)) = (&raw.ttl_of.value, ttl) {
-        errors.at(
-            expr,
-            "`ttl_of` gives each entry its own expiry and `ttl` one for all; keep one of them",
-        );
-    }
-    if let (Some((_, at)), None) = (raw.version.value, &raw.store.value) {
-        errors.at_span(
-            at,
-            "`version` is part of a store's keys; add `store = disk` (or `redis`, or a backend fn), or remove `version`",
-        );
-    }
-    if let (Some(at), None) = (raw.policy.value, raw.capacity.value) {
-        errors.at_span(
-            at,
-            "`policy` chooses how a bounded cache evicts; add `capacity = N`, or remove `policy`",
-        );
     }
     raw.finish()
 }

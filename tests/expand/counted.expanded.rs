@@ -3,15 +3,18 @@
 use memo::counted;
 /// Naive Fibonacci, with its calls counted.
 pub fn fib(n: u64) -> u64 {
-    ::memo::__private::thread_local! {
-        #[doc(hidden)] static __MEMO_COUNTS : ::memo::__private::ThreadSlot = const {
-        ::memo::__private::ThreadSlot::new() };
-    }
-    let __memo_timer = if ::memo::__private::tick(&__MEMO_COUNTS) {
+    let __memo_counts = {
+        ::memo::__private::thread_local! {
+            static __MEMO_COUNTS : ::memo::__private::ThreadSlot = const {
+            ::memo::__private::ThreadSlot::new() };
+        }
+        &__MEMO_COUNTS
+    };
+    let __memo_timer = if ::memo::__private::tick(__memo_counts) {
         ::core::option::Option::None
     } else {
         ::memo::__private::count_sampled(
-            &__MEMO_COUNTS,
+            __memo_counts,
             &fib::__MEMO,
             || {
                 use ::memo::__private::{Hashed as _, Unhashed as _};

@@ -4,7 +4,6 @@ use memo::memoize;
 /// The default: one cache shared by all threads.
 pub fn fib(n: u64) -> u64 {
     ::memo::__private::assert_key::<u64>();
-    ::memo::__private::assert_value::<u64>();
     let __memo_query = (&n,);
     let __memo_miss = match ::memo::__private::lookup(
         fib::__memo_local(),
@@ -63,17 +62,6 @@ impl fib {
         }
         &__MEMO
     }
-    #[doc(hidden)]
-    #[inline(always)]
-    fn __memo_local() -> &'static ::memo::__private::LocalKey<
-        ::memo::__private::Local<(u64,), u64>,
-    > {
-        ::memo::__private::thread_local! {
-            static __MEMO_LOCAL : ::memo::__private::Local < (u64,), u64 > =
-            ::memo::__private::Local::new(fib::__memo_state());
-        }
-        &__MEMO_LOCAL
-    }
     /// A snapshot of the function's counters (of a generic function:
     /// the sum over its instantiations, each of which also has a row
     /// of its own in `memo::report()`).
@@ -84,6 +72,17 @@ impl fib {
     /// Drops every stored entry and zeroes the counters.
     pub fn clear() {
         fib::__memo_state().clear();
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __memo_local() -> &'static ::memo::__private::LocalKey<
+        ::memo::__private::Local<(u64,), u64>,
+    > {
+        ::memo::__private::thread_local! {
+            static __MEMO_LOCAL : ::memo::__private::Local < (u64,), u64 > =
+            ::memo::__private::Local::new(fib::__memo_state());
+        }
+        &__MEMO_LOCAL
     }
     /// The cached value for these arguments, if there is one: runs
     /// nothing and counts nothing.
@@ -213,6 +212,17 @@ impl parse {
         }
         &__MEMO
     }
+    /// A snapshot of the function's counters (of a generic function:
+    /// the sum over its instantiations, each of which also has a row
+    /// of its own in `memo::report()`).
+    #[must_use]
+    pub fn stats() -> ::memo::Stats {
+        parse::__memo_state().stats()
+    }
+    /// Drops every stored entry and zeroes the counters.
+    pub fn clear() {
+        parse::__memo_state().clear();
+    }
     #[doc(hidden)]
     #[inline(always)]
     fn __memo_local() -> &'static ::memo::__private::LocalKey<
@@ -224,17 +234,6 @@ impl parse {
             ::memo::__private::Local::new(parse::__memo_state());
         }
         &__MEMO_LOCAL
-    }
-    /// A snapshot of the function's counters (of a generic function:
-    /// the sum over its instantiations, each of which also has a row
-    /// of its own in `memo::report()`).
-    #[must_use]
-    pub fn stats() -> ::memo::Stats {
-        parse::__memo_state().stats()
-    }
-    /// Drops every stored entry and zeroes the counters.
-    pub fn clear() {
-        parse::__memo_state().clear();
     }
     /// The cached value for these arguments, if there is one: runs
     /// nothing and counts nothing.
@@ -303,7 +302,6 @@ impl parse {
 /// One cache per thread.
 fn validate(rule_id: u32, event_type: u32) -> bool {
     ::memo::__private::assert_key::<u32>();
-    ::memo::__private::assert_key::<u32>();
     ::memo::__private::assert_value::<bool>();
     let __memo_query = (&rule_id, &event_type);
     let __memo_miss = match ::memo::__private::lookup(
@@ -368,17 +366,6 @@ impl validate {
         }
         &__MEMO
     }
-    #[doc(hidden)]
-    #[inline(always)]
-    fn __memo_local() -> &'static ::memo::__private::LocalKey<
-        ::memo::__private::Local<(u32, u32), bool>,
-    > {
-        ::memo::__private::thread_local! {
-            static __MEMO_LOCAL : ::memo::__private::Local < (u32, u32,), bool > =
-            ::memo::__private::Local::new(validate::__memo_state());
-        }
-        &__MEMO_LOCAL
-    }
     /// A snapshot of the function's counters (of a generic function:
     /// the sum over its instantiations, each of which also has a row
     /// of its own in `memo::report()`).
@@ -389,6 +376,17 @@ impl validate {
     /// Drops every stored entry and zeroes the counters.
     pub fn clear() {
         validate::__memo_state().clear();
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __memo_local() -> &'static ::memo::__private::LocalKey<
+        ::memo::__private::Local<(u32, u32), bool>,
+    > {
+        ::memo::__private::thread_local! {
+            static __MEMO_LOCAL : ::memo::__private::Local < (u32, u32,), bool > =
+            ::memo::__private::Local::new(validate::__memo_state());
+        }
+        &__MEMO_LOCAL
     }
     /// The cached value for these arguments, if there is one: runs
     /// nothing and counts nothing.
@@ -457,37 +455,40 @@ struct Rect {
 impl Rect {
     /// A method: `self` is part of the key; its state lives in its body.
     fn label(&self) -> String {
-        static __MEMO: ::memo::__private::Function = ::memo::__private::Function::new(::memo::__private::Info {
-            name: ::core::concat!(
-                ::core::module_path!(), "::<Self>::", ::core::stringify!(label)
-            ),
-            method: ::core::option::Option::Some(::core::stringify!(label)),
-            kind: ::memo::__private::Kind::Memoize,
-            capacity: ::core::option::Option::None,
-            lru: false,
-            ttl: ::core::option::Option::None,
-            thread_local: false,
-            single_flight: false,
-            refresh: false,
-            stale_on_error: false,
-            ttl_of: false,
-            store: ::core::option::Option::None,
-            generic: false,
-            entries: 0,
-            params: &[],
-            touched: ::core::option::Option::None,
-        });
-        ::memo::__private::inventory::submit! {
-            ::memo::__private::Registration(& __MEMO)
-        }
-        ::memo::__private::thread_local! {
-            static __MEMO_LOCAL : ::memo::__private::ErasedLocal =
-            ::memo::__private::ErasedLocal::new(& __MEMO);
-        }
+        let __memo_local = {
+            static __MEMO: ::memo::__private::Function = ::memo::__private::Function::new(::memo::__private::Info {
+                name: ::core::concat!(
+                    ::core::module_path!(), "::<Self>::", ::core::stringify!(label)
+                ),
+                method: ::core::option::Option::Some(::core::stringify!(label)),
+                kind: ::memo::__private::Kind::Memoize,
+                capacity: ::core::option::Option::None,
+                lru: false,
+                ttl: ::core::option::Option::None,
+                thread_local: false,
+                single_flight: false,
+                refresh: false,
+                stale_on_error: false,
+                ttl_of: false,
+                store: ::core::option::Option::None,
+                generic: false,
+                entries: 0,
+                params: &[],
+                touched: ::core::option::Option::None,
+            });
+            ::memo::__private::inventory::submit! {
+                ::memo::__private::Registration(& __MEMO)
+            }
+            ::memo::__private::thread_local! {
+                static __MEMO_LOCAL : ::memo::__private::ErasedLocal =
+                ::memo::__private::ErasedLocal::new(& __MEMO);
+            }
+            &__MEMO_LOCAL
+        };
         ::memo::__private::assert_value::<String>();
         let __memo_query = ::memo::__private::Owned(self.w);
         let __memo_miss = match ::memo::__private::lookup(
-            &__MEMO_LOCAL,
+            __memo_local,
             ::memo::__private::Instance {
                 types: ::memo::__private::TypeId::of::<()>(),
                 self_type: ::memo::__private::type_name::<Self>(),
@@ -499,7 +500,7 @@ impl Rect {
             ::core::result::Result::Err(__memo_miss) => __memo_miss,
         };
         ::memo::__private::fill(
-            &__MEMO_LOCAL,
+            __memo_local,
             ::memo::__private::Instance {
                 types: ::memo::__private::TypeId::of::<()>(),
                 self_type: ::memo::__private::type_name::<Self>(),
@@ -519,5 +520,166 @@ impl Rect {
                 store: ::memo::__private::NoStore,
             },
         )
+    }
+}
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Point {
+    x: i64,
+}
+/// Keys and a value of the user's types: their bounds are `where` clauses,
+/// spanned at the types, so an unmet one is reported once, there.
+pub fn shift(p: Point, by: &Point) -> Point
+where
+    Point: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+        + ::core::marker::Send + ::core::marker::Sync + 'static,
+{
+    let __memo_query = (&p, by);
+    let __memo_miss = match ::memo::__private::lookup(
+        shift::__memo_local(),
+        ::memo::__private::Instance::plain(),
+        &__memo_query,
+    ) {
+        ::core::result::Result::Ok(__memo_value) => return (__memo_value),
+        ::core::result::Result::Err(__memo_miss) => __memo_miss,
+    };
+    ::memo::__private::fill(
+        shift::__memo_local(),
+        ::memo::__private::Instance::plain(),
+        __memo_miss,
+        ::memo::__private::Lookup::into_key(__memo_query),
+        &[],
+        move || -> Point { Point { x: p.x + by.x } },
+        ::memo::__private::Rules {
+            split: |__memo_r: Point| ::memo::__private::Computed::value(
+                __memo_r,
+                ::memo::__private::always,
+            ),
+            wrap: ::memo::__private::identity,
+            ttl_of: ::memo::__private::NoTtl,
+            store: ::memo::__private::NoStore,
+        },
+    )
+}
+///Counters and controls of [`shift()`](fn@shift), generated by `memo`.
+#[allow(non_camel_case_types, clippy::empty_enum)]
+pub enum shift {}
+#[allow(dead_code)]
+impl shift {
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __memo_state() -> &'static ::memo::__private::Function {
+        static __MEMO: ::memo::__private::Function = ::memo::__private::Function::new(::memo::__private::Info {
+            name: ::core::concat!(
+                ::core::module_path!(), "::", ::core::stringify!(shift)
+            ),
+            method: ::core::option::Option::None,
+            kind: ::memo::__private::Kind::Memoize,
+            capacity: ::core::option::Option::None,
+            lru: false,
+            ttl: ::core::option::Option::None,
+            thread_local: false,
+            single_flight: false,
+            refresh: false,
+            stale_on_error: false,
+            ttl_of: false,
+            store: ::core::option::Option::None,
+            generic: false,
+            entries: 0,
+            params: &[],
+            touched: ::core::option::Option::None,
+        });
+        ::memo::__private::inventory::submit! {
+            ::memo::__private::Registration(& __MEMO)
+        }
+        &__MEMO
+    }
+    /// A snapshot of the function's counters (of a generic function:
+    /// the sum over its instantiations, each of which also has a row
+    /// of its own in `memo::report()`).
+    #[must_use]
+    pub fn stats() -> ::memo::Stats {
+        shift::__memo_state().stats()
+    }
+    /// Drops every stored entry and zeroes the counters.
+    pub fn clear() {
+        shift::__memo_state().clear();
+    }
+}
+#[allow(dead_code)]
+impl shift
+where
+    Point: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+        + ::core::marker::Send + ::core::marker::Sync + 'static,
+{
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __memo_local() -> &'static ::memo::__private::LocalKey<
+        ::memo::__private::Local<
+            (Point, <Point as ::memo::__private::ToOwned>::Owned),
+            Point,
+        >,
+    > {
+        ::memo::__private::thread_local! {
+            static __MEMO_LOCAL : ::memo::__private::Local < (Point, < Point as
+            ::memo::__private::ToOwned > ::Owned,), Point > =
+            ::memo::__private::Local::new(shift::__memo_state());
+        }
+        &__MEMO_LOCAL
+    }
+    /// The cached value for these arguments, if there is one: runs
+    /// nothing and counts nothing.
+    #[must_use]
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn get(p: Point, by: &Point) -> ::core::option::Option<Point> {
+        let __memo_query = (&p, by);
+        ::memo::__private::get(
+            shift::__memo_local(),
+            ::memo::__private::Instance::plain(),
+            &__memo_query,
+        )
+    }
+    /// Stores `value` as the result for these arguments, as if a call had
+    /// computed it.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn insert(p: Point, by: &Point, value: Point) {
+        let __memo_query = (&p, by);
+        ::memo::__private::insert(
+            shift::__memo_local(),
+            ::memo::__private::Instance::plain(),
+            ::memo::__private::Lookup::into_key(__memo_query),
+            value,
+            ::memo::__private::Rules {
+                split: |__memo_r: Point| ::memo::__private::Computed::value(
+                    __memo_r,
+                    ::memo::__private::always,
+                ),
+                wrap: ::memo::__private::identity,
+                ttl_of: ::memo::__private::NoTtl,
+                store: ::memo::__private::NoStore,
+            },
+        );
+    }
+    /// Drops the entry for these arguments in every thread's view (no
+    /// thread is served it once this returns) and returns its value.
+    #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
+    pub fn remove(p: Point, by: &Point) -> ::core::option::Option<Point> {
+        let __memo_query = (&p, by);
+        let __memo_removed = ::memo::__private::remove(
+            shift::__memo_local(),
+            ::memo::__private::Instance::plain(),
+            &__memo_query,
+        );
+        __memo_removed
+    }
+    /// Calls the function and tells where its value came from: the
+    /// cache, a wait on another caller, or the body.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn traced(p: Point, by: &Point) -> (Point, ::memo::Source) {
+        ::memo::__private::traced::<
+            (Point, <Point as ::memo::__private::ToOwned>::Owned),
+            Point,
+            _,
+            _,
+        >(shift::__memo_local(), ::memo::__private::Instance::plain(), || shift(p, by))
     }
 }

@@ -32,3 +32,15 @@ impl Rect {
         format!("w={}", self.w)
     }
 }
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Point {
+    x: i64,
+}
+
+/// Keys and a value of the user's types: their bounds are `where` clauses,
+/// spanned at the types, so an unmet one is reported once, there.
+#[memoize]
+pub fn shift(p: Point, by: &Point) -> Point {
+    Point { x: p.x + by.x }
+}

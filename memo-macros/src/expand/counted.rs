@@ -4,28 +4,34 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::common::{self, InfoFields};
-use crate::model::Func;
-use crate::options::Options;
+use crate::plan::{Counted, Scope};
 
 // Input:  fn fib(n: u64) -> u64 { body }
 // Output: fn fib(n: u64) -> u64 {
-//             thread_local! { static __MEMO_COUNTS: ThreadSlot = const { ThreadSlot::new() }; }
-//             let timer = if tick(&__MEMO_COUNTS) { None }   (counted: one thread-local load and bump)
-//                         else { count_sampled(&__MEMO_COUNTS, &fib::__MEMO, || hash of the arguments) };
+//             let counts = { thread_local! { static __MEMO_COUNTS: ThreadSlot = .. }; &__MEMO_COUNTS };
+//             let timer = if tick(counts) { None }   (counted: one thread-local load and bump)
+//                         else { count_sampled(counts, &fib::__MEMO, || hash of the arguments) };
 //             body
 //         }
 //         mod fib { static __MEMO; fn stats(); fn clear() }
-//         A method counts through `count_method(&__MEMO, type_name::<Self>(), hash)`.
-pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
+//         A method counts through `count_method(state, type_name::<Self>(), hash)`, its
+//         `let state = { static __MEMO ..; &__MEMO };` at the top of its body.
+pub(crate) fn expand(plan: &Counted) -> TokenStream {
+    let Counted {
+        func,
+        options,
+        scope,
+    } = *plan;
     let root = common::root(options);
     let site = common::site(
         options,
         func,
+        scope,
         &InfoFields::plain(quote!(Counted)),
         &TokenStream::new(),
     );
     let state = &site.state;
-    let counts = common::thread_local_ident("COUNTS");
+    let counts = common::local("__memo_counts");
     // Named parameters feed the distinct-input sketch on sampled calls.
     let args = func.params.iter().map(|p| &p.name);
     let hash = quote! {
@@ -38,18 +44,18 @@ pub(crate) fn expand(options: &Options, func: &Func) -> TokenStream {
     let block = &func.item.block;
     // A method's `Self` may be any type of a generic `impl`: its counts are
     // kept per `Self` type, found by name, instead of in one thread-local.
-    let count = if func.in_impl() {
+    let count = if scope == Scope::Impl {
         quote! {
-            let #timer = #root::__private::count_method(&#state, #root::__private::type_name::<Self>(), #hash);
+            let #timer = #root::__private::count_method(#state, #root::__private::type_name::<Self>(), #hash);
         }
     } else {
-        let counts_decl = common::counts_decl(&root, &TokenStream::new());
+        let counts_decl = common::counts(&root, &counts);
         quote! {
             #counts_decl
-            let #timer = if #root::__private::tick(&#counts) {
+            let #timer = if #root::__private::tick(#counts) {
                 ::core::option::Option::None
             } else {
-                #root::__private::count_sampled(&#counts, &#state, #hash)
+                #root::__private::count_sampled(#counts, #state, #hash)
             };
         }
     };

@@ -7,7 +7,13 @@
 //! function: an `impl` sees the names of the scope it is written in, so the
 //! companion can name the parameter types wherever the function is declared,
 //! a function body included. Its statics live inside hidden associated
-//! functions. Methods keep their statics in their own body.
+//! functions. Methods keep their statics in their own body, in a block of
+//! their own, out of the user's code's scope.
+//!
+//! The key's and the value's bounds (`Hash`, `Eq`, `Clone`, ...) on types the
+//! user wrote are `where` clauses of a free function and of the part of its
+//! companion that needs them, spanned at the types: rustc reports an unmet
+//! one there, and checks the generated calls assuming it (see `check::bounds`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -15,13 +21,14 @@ use syn::spanned::Spanned;
 use syn::{GenericParam, Ident};
 
 use super::common::{self, InfoFields};
-use crate::errors::Errors;
-use crate::model::{borrowed_lifetime, small_integer, Func, Pass};
+use crate::model::{small_integer, Func, Pass};
 use crate::options::{Options, Store};
+use crate::plan::{Bound, Key, Memoize, Mode, Need, Scope};
 
 /// What the expansion needs to know about the function, computed once.
 struct Shape<'a> {
     root: TokenStream,
+    plan: &'a Memoize<'a>,
     options: &'a Options,
     func: &'a Func,
     /// The return type (`()` if none).
@@ -35,31 +42,24 @@ struct Shape<'a> {
 }
 
 // Input:  fn f(n: u64, s: &str) -> R { body }
-// Output: fn f(n: u64, s: &str) -> R {
+// Output: fn f(n: u64, s: &str) -> R  (where R: Clone + Send + Sync + 'static, for an `R` not a primitive)
+//         {
 //             let query = (&n, s);
 //             let miss = match lookup(f::__memo_local(), Instance::plain(), &query) { Ok(v) => return v, Err(m) => m };
 //             fill(f::__memo_local(), Instance::plain(), miss, query.into_key(), &[observed], move || -> R { body }, always)
 //         }
 //         enum f {}
-//         impl f { fn __memo_state(); fn __memo_local(); stats(); clear(); get(n, s); insert(n, s, value); remove(n, s) }
-pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> TokenStream {
-    check_key_lifetimes(options, func, errors);
-    if let (Some(at), false) = (options.stale_on_error, func.returns_result) {
-        errors.at_span(
-            at,
-            "`stale_on_error` serves the expired `Ok` value when the body returns `Err`, \
-             and this function does not return a `Result`; remove `stale_on_error`",
-        );
-    }
-    let generic = type_params(func).next().is_some();
-    if let (Some((_, at)), true) = (&options.store, func.in_impl() || generic) {
-        errors.at_span(
-            *at,
-            "a `store` keys its entries by the function's path and arguments, which cannot tell a \
-             method's `Self` types or a generic function's instantiations apart; \
-             apply `store` to a non-generic free function the method calls",
-        );
-    }
+//         impl f { fn __memo_state(); stats(); clear() }
+//         impl f (where R: ..) { fn __memo_local(); get(n, s); insert(n, s, value); remove(n, s); traced(n, s) }
+pub(crate) fn expand(plan: &Memoize) -> TokenStream {
+    let Memoize {
+        func,
+        options,
+        scope,
+        mode,
+        generic,
+        ..
+    } = *plan;
     let root = common::root(options);
     let shape = Shape {
         output: func
@@ -70,23 +70,20 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
             (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
             (None, None) => quote!(()),
         },
-        instance: instance(&root, func),
-        erased: func.in_impl() || options.key.is_some() || generic,
+        instance: instance(&root, plan),
+        erased: scope == Scope::Impl || matches!(plan.key, Key::Expr(_)) || generic,
         root,
+        plan,
         options,
         func,
     };
     let observed = observed_domain(&shape);
-    let single_flight = match options.single_flight {
-        Some((on, _)) => on,
-        None => func.item.sig.asyncness.is_some() && !options.thread_local,
-    };
     let info = InfoFields {
         capacity: options.capacity,
         lru: options.lru,
         ttl_ms: options.ttl,
-        thread_local: options.thread_local,
-        single_flight,
+        thread_local: mode == Mode::ThreadLocal,
+        single_flight: mode == Mode::SingleFlight,
         refresh: options.refresh.is_some(),
         stale_on_error: options.stale_on_error.is_some(),
         ttl_of: options.ttl_of.is_some(),
@@ -99,15 +96,14 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
         params: observed.types,
         ..InfoFields::plain(quote!(Memoize))
     };
-    if func.in_impl() {
+    if scope == Scope::Impl {
         return method(&shape, &info, &observed.values);
     }
     let name = func.name();
     let local = quote!(#name::__memo_local());
     let body = call(&shape, &local, &observed.values);
-    let syn::ItemFn {
-        attrs, vis, sig, ..
-    } = &func.item;
+    let syn::ItemFn { attrs, vis, .. } = &func.item;
+    let sig = signature(&shape);
     let companion = companion(&shape, &info);
     quote! {
         #(#attrs)*
@@ -118,20 +114,77 @@ pub(crate) fn expand(options: &Options, func: &Func, errors: &mut Errors) -> Tok
     }
 }
 
+// Input:  fn f(p: Point) -> R where T: X
+// Output: fn f(p: Point) -> R where T: X, Point: Hash + Eq + Clone + Send + Sync + 'static, R: Clone + ..
+//         (the signature unchanged when no bound is a `where` clause)
+fn signature(shape: &Shape) -> TokenStream {
+    let clauses = where_clauses(shape);
+    let sig = &shape.func.item.sig;
+    if clauses.is_empty() {
+        return sig.to_token_stream();
+    }
+    let mut sig = sig.clone();
+    let written = sig.generics.where_clause.take();
+    let written = written.iter().flat_map(|clause| clause.predicates.iter());
+    quote!(#sig where #(#written,)* #(#clauses,)*)
+}
+
+// Input:  p: Point, s: &Name -> Value      (the bounds `check` made `where` clauses)
+// Output: Point: Hash + Eq + Clone + Send + Sync + 'static,
+//         Name: ToOwned + Hash + Eq, <Name as ToOwned>::Owned: Hash + Eq + Clone + Send + Sync + 'static,
+//         Value: Clone + Send + Sync + 'static
+//         each spanned at the type: rustc reports an unmet bound there, once, and checks
+//         the body and the companion assuming it, so no generated call repeats the error.
+fn where_clauses(shape: &Shape) -> Vec<TokenStream> {
+    let root = &shape.root;
+    let mut clauses = Vec::new();
+    for Bound { ty, need, .. } in shape.plan.bounds.iter().filter(|bound| bound.as_where) {
+        let span = ty.span();
+        let stored = quote_spanned!(span=>
+            ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static
+        );
+        let key = quote_spanned!(span=> ::core::hash::Hash + ::core::cmp::Eq);
+        match need {
+            Need::Key => clauses.push(quote_spanned!(span=> #ty: #key + #stored)),
+            Need::Value => clauses.push(quote_spanned!(span=> #ty: #stored)),
+            Need::BorrowedKey => {
+                let to_owned = quote_spanned!(span=> #root::__private::ToOwned);
+                clauses.push(quote_spanned!(span=> #ty: #to_owned + #key));
+                clauses.push(quote_spanned!(span=> <#ty as #to_owned>::Owned: #key + #stored));
+            }
+        }
+    }
+    clauses
+}
+
 // Input:  a method `fn m(&self, n: u64) -> R { body }`
-// Output: fn m(&self, n: u64) -> R { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; <call> }
+// Output: fn m(&self, n: u64) -> R {
+//             let local = { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; &__MEMO_LOCAL };
+//             <call>
+//         }
 fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenStream {
     let root = &shape.root;
-    let site = common::site(shape.options, shape.func, info, &TokenStream::new());
-    let state = &site.state;
-    let local = common::thread_local_ident("LOCAL");
-    let decl = quote! {
+    let local = common::local("__memo_local");
+    let state = common::state_ident();
+    let thread_local = quote! {
         #root::__private::thread_local! {
-            static #local: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
+            static __MEMO_LOCAL: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
         }
     };
-    let body = call(shape, &quote!(&#local), observed);
-    site.emit(shape.func, quote!(#decl #body))
+    let site = common::Site {
+        state: TokenStream::new(),
+        in_body: common::in_method(
+            root,
+            shape.func,
+            info,
+            &local,
+            &thread_local,
+            &quote!(&__MEMO_LOCAL),
+        ),
+        companion: TokenStream::new(),
+    };
+    let body = call(shape, &quote!(#local), observed);
+    site.emit(shape.func, body)
 }
 
 // Input:  the function, and how to reach its thread-local (`local`)
@@ -233,15 +286,22 @@ fn rules(shape: &Shape) -> TokenStream {
         None => quote!(#root::__private::NoTtl),
     };
     let output = &shape.output;
-    let store = if options.store.is_some() && !func.in_impl() {
+    let r = common::local("__memo_r");
+    // A `store` is for free functions only.
+    let store = if options.store.is_some() && shape.plan.scope == Scope::Free {
         let name = func.name();
+        let (k, v, ttl) = (
+            common::local("__memo_k"),
+            common::local("__memo_v"),
+            common::local("__memo_ttl"),
+        );
         quote! {
             #root::__private::Tier {
-                get: |__memo_k| #name::__memo_store().get(__memo_k),
-                put: |__memo_k, __memo_v, __memo_ttl| #name::__memo_store().put(__memo_k, __memo_v, __memo_ttl),
-                get_async: |__memo_k| ::std::boxed::Box::pin(#name::__memo_store().get_async(__memo_k)),
-                put_async: |__memo_k, __memo_v, __memo_ttl| {
-                    #name::__memo_store().put_queued(__memo_k, __memo_v, __memo_ttl);
+                get: |#k| #name::__memo_store().get(#k),
+                put: |#k, #v, #ttl| #name::__memo_store().put(#k, #v, #ttl),
+                get_async: |#k| ::std::boxed::Box::pin(#name::__memo_store().get_async(#k)),
+                put_async: |#k, #v, #ttl| {
+                    #name::__memo_store().put_queued(#k, #v, #ttl);
                 },
             }
         }
@@ -250,7 +310,7 @@ fn rules(shape: &Shape) -> TokenStream {
     };
     quote! {
         #root::__private::Rules {
-            split: |__memo_r: #output| #split(__memo_r, #keep),
+            split: |#r: #output| #split(#r, #keep),
             wrap: #wrap,
             ttl_of: #ttl_of,
             store: #store,
@@ -301,8 +361,10 @@ fn store_static(shape: &Shape) -> Option<TokenStream> {
 // Output: enum f {}
 //         impl f {
 //             fn __memo_state() -> &'static Function { static __MEMO; inventory::submit!; &__MEMO }
-//             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
 //             pub fn stats() -> Stats;  pub fn clear();
+//         }
+//         impl f where R: Clone + .. {     (the key and value bounds that are `where` clauses, if any)
+//             fn __memo_local() -> &'static LocalKey<Local<(T, String), R>> { thread_local!; &__MEMO_LOCAL }
 //             pub fn get<T>(x: T, s: &str) -> Option<R>;  pub fn insert<T>(x: T, s: &str, value: R);
 //             pub fn remove<T>(x: T, s: &str) -> Option<R>;  pub fn traced<T>(x: T, s: &str) -> (R, Source);
 //         }
@@ -311,7 +373,7 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     let name = func.name();
     let state_items = common::companion_state(root, name, info);
     let state = common::state_ident();
-    let local = common::thread_local_ident("LOCAL");
+    let local = Ident::new("__MEMO_LOCAL", Span::call_site());
     let local_type = if shape.erased {
         quote!(#root::__private::ErasedLocal)
     } else {
@@ -360,35 +422,60 @@ fn companion(shape: &Shape, info: &InfoFields) -> TokenStream {
     };
     let vis = &func.item.vis;
     let doc = format!("Counters and controls of [`{name}()`](fn@{name}), generated by `memo`.");
+    let unbounded = quote! {
+        #statics
+        /// A snapshot of the function's counters (of a generic function:
+        /// the sum over its instantiations, each of which also has a row
+        /// of its own in `memo::report()`).
+        #[must_use]
+        pub fn stats() -> #root::Stats {
+            #name::__memo_state().stats()
+        }
+        /// Drops every stored entry and zeroes the counters.
+        pub fn clear() {
+            #name::__memo_state().clear();
+        }
+    };
+    let bounded = quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        fn __memo_local() -> &'static #root::__private::LocalKey<#local_type> {
+            #root::__private::thread_local! {
+                static #local: #local_type = #local_init;
+            }
+            &#local
+        }
+        #one_key
+        #traced
+    };
+    // The key and value bounds, as `where` clauses, hold only for what needs
+    // them: the thread-local's initializer, outside the clauses, reaches the state.
+    let where_clauses = where_clauses(shape);
+    let impls = if where_clauses.is_empty() {
+        quote! {
+            #[allow(dead_code)]
+            impl #name {
+                #unbounded
+                #bounded
+            }
+        }
+    } else {
+        quote! {
+            #[allow(dead_code)]
+            impl #name {
+                #unbounded
+            }
+            #[allow(dead_code)]
+            impl #name where #(#where_clauses,)* {
+                #bounded
+            }
+        }
+    };
     quote! {
         #[doc = #doc]
         #[allow(non_camel_case_types, clippy::empty_enum)]
         #vis enum #name {}
-        #[allow(dead_code)]
-        impl #name {
-            #statics
-            #[doc(hidden)]
-            #[inline(always)]
-            fn __memo_local() -> &'static #root::__private::LocalKey<#local_type> {
-                #root::__private::thread_local! {
-                    static #local: #local_type = #local_init;
-                }
-                &#local
-            }
-            /// A snapshot of the function's counters (of a generic function:
-            /// the sum over its instantiations, each of which also has a row
-            /// of its own in `memo::report()`).
-            #[must_use]
-            pub fn stats() -> #root::Stats {
-                #name::__memo_state().stats()
-            }
-            /// Drops every stored entry and zeroes the counters.
-            pub fn clear() {
-                #name::__memo_state().clear();
-            }
-            #one_key
-            #traced
-        }
+        #impls
     }
 }
 
@@ -408,7 +495,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     let generics = &func.item.sig.generics;
     let where_clause = &generics.where_clause;
     let mut params: Vec<GenericParam> = generics.params.iter().cloned().collect();
-    let (args, query) = if let Some(expr) = &options.key {
+    let (args, query) = if let Key::Expr(expr) = shape.plan.key {
         // A key made of parameters has their types; any other expression's
         // type cannot be named, so the companion takes any key type.
         let key_type = match key_type(expr, func) {
@@ -447,6 +534,7 @@ fn one_key(shape: &Shape) -> TokenStream {
     let local = quote!(#name::__memo_local());
     let rules = rules(shape);
     let query_var = common::local("__memo_query");
+    let removed = common::local("__memo_removed");
     let store_remove = if options.store.is_some() {
         quote! {
             #name::__memo_store().remove(&#root::__private::Lookup::into_key(#query_var));
@@ -481,9 +569,9 @@ fn one_key(shape: &Shape) -> TokenStream {
         #[allow(clippy::needless_pass_by_value, clippy::must_use_candidate)]
         pub fn remove #generics (#(#args),*) -> ::core::option::Option<#output> #where_clause {
             let #query_var = #query;
-            let __memo_removed = #root::__private::remove(#local, #instance, &#query_var);
+            let #removed = #root::__private::remove(#local, #instance, &#query_var);
             #store_remove
-            __memo_removed
+            #removed
         }
     }
 }
@@ -497,10 +585,10 @@ fn traced(shape: &Shape) -> TokenStream {
         output,
         value,
         instance,
-        options,
+        plan,
         ..
     } = shape;
-    if func.item.sig.asyncness.is_some() || options.key.is_some() {
+    if func.item.sig.asyncness.is_some() || matches!(plan.key, Key::Expr(_)) {
         return TokenStream::new();
     }
     let name = func.name();
@@ -600,12 +688,13 @@ fn type_params(func: &Func) -> impl Iterator<Item = &Ident> {
 // Output: Instance { types: TypeId::of::<(T, U,)>(), self_type: "", args: type_name::<(T, U,)>() }
 //         Instance { types: TypeId::of::<()>(), self_type: type_name::<Self>(), args: "" }
 //         Instance::plain()
-fn instance(root: &TokenStream, func: &Func) -> TokenStream {
-    let types: Vec<&Ident> = type_params(func).collect();
-    if types.is_empty() && !func.in_impl() {
+fn instance(root: &TokenStream, plan: &Memoize) -> TokenStream {
+    let types: Vec<&Ident> = type_params(plan.func).collect();
+    let in_impl = plan.scope == Scope::Impl;
+    if types.is_empty() && !in_impl {
         return quote!(#root::__private::Instance::plain());
     }
-    let self_type = if func.in_impl() {
+    let self_type = if in_impl {
         quote!(#root::__private::type_name::<Self>())
     } else {
         quote!("")
@@ -634,14 +723,13 @@ struct Observed {
 //         for the report's observed domain; nothing for other functions.
 fn observed_domain(shape: &Shape) -> Observed {
     let Shape {
-        root,
-        options,
-        func,
-        ..
+        root, plan, func, ..
     } = shape;
     let types: Option<Vec<&str>> = func.params.iter().map(|p| small_integer(&p.ty)).collect();
     match types {
-        Some(types) if !types.is_empty() && options.key.is_none() && func.receiver.is_none() => {
+        Some(types)
+            if !types.is_empty() && matches!(plan.key, Key::Params) && func.receiver.is_none() =>
+        {
             Observed {
                 types: quote!(&[#(#types),*]),
                 values: func
@@ -665,12 +753,9 @@ fn observed_domain(shape: &Shape) -> Observed {
 // Output: (self, &n, s,)                   (or `Owned(EXPR)`)
 fn query(shape: &Shape) -> TokenStream {
     let Shape {
-        root,
-        options,
-        func,
-        ..
+        root, plan, func, ..
     } = shape;
-    if let Some(key) = &options.key {
+    if let Key::Expr(key) = plan.key {
         return quote_spanned!(key.span()=> #root::__private::Owned(#key));
     }
     let receiver = func.receiver.as_ref().map(|r| {
@@ -698,27 +783,25 @@ fn bound_checks(shape: &Shape) -> TokenStream {
         root,
         options,
         func,
+        plan,
         ..
     } = shape;
     let mut checks = TokenStream::new();
-    if options.key.is_none() {
-        for param in &func.params {
-            let ty = match &param.pass {
-                Pass::Owned => &param.ty,
-                Pass::Borrowed(referent) => referent,
-            };
-            checks.extend(quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();));
-        }
+    for Bound { ty, need, .. } in plan.bounds.iter().filter(|bound| !bound.as_where) {
+        checks.extend(match need {
+            Need::Key | Need::BorrowedKey => {
+                quote_spanned!(ty.span()=> #root::__private::assert_key::<#ty>();)
+            }
+            Need::Value => quote_spanned!(ty.span()=> #root::__private::assert_value::<#ty>();),
+        });
     }
-    if let Some(value) = func.ok_type.as_ref().or(func.output.as_ref()) {
-        checks.extend(quote_spanned!(value.span()=> #root::__private::assert_value::<#value>();));
-        if options.store.is_some() {
-            checks.extend(
-                quote_spanned!(value.span()=> #root::__private::assert_stored::<#value>();),
-            );
-        }
+    if let (Some(value), Some(_)) = (
+        func.ok_type.as_ref().or(func.output.as_ref()),
+        &options.store,
+    ) {
+        checks.extend(quote_spanned!(value.span()=> #root::__private::assert_stored::<#value>();));
     }
-    if options.store.is_some() && options.key.is_none() {
+    if options.store.is_some() && matches!(plan.key, Key::Params) {
         for param in &func.params {
             let ty = match &param.pass {
                 Pass::Owned => param.ty.to_token_stream(),
@@ -732,25 +815,4 @@ fn bound_checks(shape: &Shape) -> TokenStream {
         }
     }
     checks
-}
-
-/// A key is stored past the call, so it cannot borrow: a parameter type with
-/// a lifetime (past a borrowed parameter's own `&`, whose referent is copied
-/// into an owned key) is rejected, unless `key = EXPR` leaves it out.
-fn check_key_lifetimes(options: &Options, func: &Func, errors: &mut Errors) {
-    if options.key.is_some() {
-        return;
-    }
-    for param in &func.params {
-        if let Some(lifetime) = borrowed_lifetime(&param.ty) {
-            errors.at(
-                &lifetime,
-                format_args!(
-                    "`#[memoize]` stores its keys past the call, so a key cannot borrow for `{lifetime}`; \
-                     take an owned type (e.g. `String` for `Cow<'_, str>`), or leave `{}` out with `key = ...`",
-                    param.name
-                ),
-            );
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! Writes the code. `run` is the same for every attribute: parse the options,
-//! read the function, check, and either expand or give back the function
-//! untouched beside the errors, so the rest of the user's crate still type-checks.
+//! read the function, check it into a plan, and either expand the plan or give
+//! back the function untouched beside the errors, so the rest of the user's
+//! crate still type-checks. The expanders cannot fail: every check is behind them.
 
 mod common;
 mod counted;
@@ -11,9 +12,11 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::Item;
 
+use crate::check;
 use crate::errors::Errors;
 use crate::model::Func;
 use crate::options::{self, Attr};
+use crate::plan::Plan;
 
 pub(crate) fn run(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -35,16 +38,13 @@ pub(crate) fn run(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStre
             return with_errors(item, errors);
         }
     };
-    let func = Func::read(attr, func, &mut errors);
-    let expanded = match attr {
-        Attr::Memoize => memoize::expand(&options, &func, &mut errors),
-        Attr::Counted => counted::expand(&options, &func),
-        Attr::Precompute => precompute::expand(&options, &func, &mut errors),
-    };
-    match errors.finish() {
-        Ok(()) => expanded,
+    let func = Func::read(func);
+    match check::plan(attr, &options, &func, errors) {
+        Ok(Plan::Memoize(plan)) => memoize::expand(&plan),
+        Ok(Plan::Precompute(plan)) => precompute::expand(&plan),
+        Ok(Plan::Counted(plan)) => counted::expand(&plan),
         Err(error) => {
-            let mut out = func.item.into_token_stream();
+            let mut out = func.item.to_token_stream();
             out.extend(error.to_compile_error());
             out
         }
