@@ -118,7 +118,7 @@ pub(crate) struct Replica<K, V> {
     accesses: RefCell<Vec<Access>>,
 }
 
-impl<K: Eq, V> Replica<K, V> {
+impl<K, V> Replica<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Replica {
             nodes: HashTable::new(),
@@ -127,7 +127,9 @@ impl<K: Eq, V> Replica<K, V> {
             accesses: RefCell::new(Vec::new()),
         }
     }
+}
 
+impl<K: Eq, V> Replica<K, V> {
     /// The value of a live, fresh node for `query`, recording the access.
     #[inline]
     pub(crate) fn get<Q: Lookup<Key = K>>(

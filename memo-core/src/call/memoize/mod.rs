@@ -75,7 +75,7 @@ enum Entries<K, V> {
     None,
 }
 
-impl<K: Eq, V> Entries<K, V> {
+impl<K, V> Entries<K, V> {
     fn new(function: &Function) -> Self {
         let info = function.info();
         match (function.mode(), info.capacity) {
@@ -86,7 +86,9 @@ impl<K: Eq, V> Entries<K, V> {
             _ => Entries::Map(Map::default()),
         }
     }
+}
 
+impl<K: Eq, V> Entries<K, V> {
     /// Empties the entries, handing back what they held so that the caller
     /// drops it outside the borrow. An unbounded map keeps its allocation
     /// through `restore`.
@@ -182,7 +184,7 @@ impl Miss {
     }
 }
 
-impl<K: Key, V: Value> Local<K, V> {
+impl<K: 'static, V: 'static> Local<K, V> {
     /// This thread's part of `function`.
     #[must_use]
     pub fn new(function: &'static Function) -> Self {
@@ -212,7 +214,9 @@ impl<K: Key, V: Value> Local<K, V> {
             .store(local.generation.get(), Ordering::Release);
         local
     }
+}
 
+impl<K: Key, V: Value> Local<K, V> {
     fn log(&self) -> &'static Log<K, V> {
         self.log.get_or_init(|| self.function.log::<K, V>())
     }

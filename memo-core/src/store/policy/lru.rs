@@ -36,7 +36,7 @@ pub(crate) struct Lru<K, V> {
     capacity: usize,
 }
 
-impl<K: Eq, V> Lru<K, V> {
+impl<K, V> Lru<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Lru {
             index: HashTable::new(),
@@ -48,7 +48,9 @@ impl<K: Eq, V> Lru<K, V> {
             capacity: capacity.clamp(1, MAX_CAPACITY),
         }
     }
+}
 
+impl<K: Eq, V> Lru<K, V> {
     pub(crate) fn len(&self) -> usize {
         self.len
     }

@@ -49,7 +49,7 @@ pub(crate) enum Policy<K, V> {
     Lru(Lru<K, V>),
 }
 
-impl<K: Eq, V> Policy<K, V> {
+impl<K, V> Policy<K, V> {
     /// A capacity of 0 is taken as 1: the macro rejects 0, and a cache that
     /// keeps nothing needs no policy.
     pub(crate) fn new(capacity: usize, lru: bool) -> Self {
@@ -59,7 +59,9 @@ impl<K: Eq, V> Policy<K, V> {
             Policy::S3Fifo(S3Fifo::new(capacity))
         }
     }
+}
 
+impl<K: Eq, V> Policy<K, V> {
     /// The live node for `hash`/`eq`, without recording an access: a replica
     /// that found it records the access itself.
     #[inline]

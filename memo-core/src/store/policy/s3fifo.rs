@@ -74,7 +74,7 @@ pub(crate) struct S3Fifo<K, V> {
     promote_at: u8,
 }
 
-impl<K: Eq, V> S3Fifo<K, V> {
+impl<K, V> S3Fifo<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self::tuned(capacity, Tuning::default())
     }
@@ -92,7 +92,9 @@ impl<K: Eq, V> S3Fifo<K, V> {
             promote_at: tuning.promote_at,
         }
     }
+}
 
+impl<K: Eq, V> S3Fifo<K, V> {
     pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
