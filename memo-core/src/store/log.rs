@@ -9,25 +9,34 @@
 //! lock: it guards a list of `Arc`s, and dropped batches are dropped after it
 //! is released.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
 
 use crate::store::map::Entry;
-use crate::sync::lock;
+use crate::sync::{hasher, lock, Hasher};
 
 /// Entries one thread published at once, and that thread's replica (which
 /// holds them already): one allocation per batch.
 pub(crate) type Batch<K, V> = (usize, Arc<[Entry<K, V>]>);
 
+/// Keys removed one at a time, by hash, with the number of batches there
+/// were then: an entry of an earlier batch is no longer in the log. Shared
+/// with importers as a snapshot (copied only if a removal lands while one
+/// is held), and looked up once per imported entry.
+type Removed = Arc<HashMap<u64, usize, Hasher>>;
+
+fn no_removals() -> Removed {
+    Arc::new(HashMap::with_hasher(hasher()))
+}
+
 struct Inner<K, V> {
     /// The function's generation these batches belong to (see `Function::clear`).
     generation: u64,
     batches: Vec<Batch<K, V>>,
-    /// Keys removed one at a time, by hash, with the number of batches there
-    /// were then: an entry of an earlier batch is no longer in the log.
-    removed: Vec<(u64, usize)>,
+    removed: Removed,
 }
 
 /// What a thread imports: batches, and the removals that hide some of their
@@ -36,7 +45,7 @@ pub(crate) struct Since<K, V> {
     pub(crate) batches: Vec<Batch<K, V>>,
     /// The index of the first batch in `batches`.
     first: usize,
-    removed: Vec<(u64, usize)>,
+    removed: Removed,
 }
 
 impl<K, V> Since<K, V> {
@@ -50,10 +59,8 @@ impl<K, V> Since<K, V> {
                 entries
                     .iter()
                     .filter(move |e| {
-                        !self
-                            .removed
-                            .iter()
-                            .any(|&(h, upto)| h == e.hash && at < upto)
+                        self.removed.is_empty()
+                            || self.removed.get(&e.hash).is_none_or(|&upto| at >= upto)
                     })
                     .map(move |e| (*owner, e))
             })
@@ -72,7 +79,7 @@ impl<K, V> Log<K, V> {
             inner: Mutex::new(Inner {
                 generation,
                 batches: Vec::new(),
-                removed: Vec::new(),
+                removed: no_removals(),
             }),
             published: AtomicUsize::new(0),
         }
@@ -115,7 +122,7 @@ impl<K, V> Log<K, V> {
         (inner.generation == generation).then(|| Since {
             batches: inner.batches.get(cursor..).unwrap_or(&[]).to_vec(),
             first: cursor,
-            removed: inner.removed.clone(),
+            removed: Arc::clone(&inner.removed),
         })
     }
 
@@ -125,19 +132,14 @@ impl<K, V> Log<K, V> {
         let mut inner = lock(&self.inner);
         let upto = inner.batches.len();
         // Batches before an earlier removal of this hash hold it no longer.
-        let hidden = inner
-            .removed
-            .iter()
-            .find(|&&(h, _)| h == hash)
-            .map_or(0, |&(_, upto)| upto);
+        let hidden = inner.removed.get(&hash).copied().unwrap_or(0);
         let held: Vec<Batch<K, V>> = inner.batches[hidden.min(upto)..]
             .iter()
             .filter(|(_, entries)| entries.iter().any(|e| e.hash == hash))
             .cloned()
             .collect();
         if !held.is_empty() {
-            inner.removed.retain(|&(h, _)| h != hash);
-            inner.removed.push((hash, upto));
+            Arc::make_mut(&mut inner.removed).insert(hash, upto);
         }
         held
     }
@@ -148,7 +150,7 @@ impl<K, V> Log<K, V> {
     pub(crate) fn reset(&self, generation: u64) {
         let mut inner = lock(&self.inner);
         inner.generation = generation;
-        inner.removed.clear();
+        inner.removed = no_removals();
         let old = std::mem::take(&mut inner.batches);
         self.published.store(0, Ordering::Release);
         drop(inner);
@@ -171,5 +173,61 @@ impl<K: Eq, V> Log<K, V> {
                 .or_insert(entry);
         }
         seen.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::map::Expiry;
+
+    fn batch(keys: std::ops::Range<u64>) -> Arc<[Entry<u64, u64>]> {
+        keys.map(|k| Entry {
+            hash: k,
+            key: k,
+            value: k * 10,
+            expires: Expiry::after(None),
+        })
+        .collect()
+    }
+
+    fn imported(log: &Log<u64, u64>, cursor: usize) -> Vec<u64> {
+        let since = log.since(cursor, 0).unwrap();
+        let mut keys: Vec<u64> = since.entries().map(|(_, e)| e.key).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_removed_key_is_hidden_until_it_is_published_again() {
+        let log = Log::new(0);
+        log.publish(1, batch(0..4), 0, 0);
+        log.publish(2, batch(2..6), 0, 1);
+        assert_eq!(log.remove(3).len(), 2, "both batches held key 3");
+        assert_eq!(imported(&log, 0), [0, 1, 2, 2, 4, 5]);
+        assert_eq!(imported(&log, 1), [2, 4, 5]);
+        log.publish(1, batch(3..4), 0, 2);
+        assert_eq!(imported(&log, 0), [0, 1, 2, 2, 3, 4, 5]);
+        assert!(log.remove(9).is_empty(), "a key never published");
+        assert_eq!(log.len(), 6);
+    }
+
+    #[test]
+    fn many_removals_stay_one_entry_each() {
+        let log = Log::new(0);
+        log.publish(1, batch(0..10_000), 0, 0);
+        for round in 0..3 {
+            for k in 0..5_000 {
+                log.remove(k);
+            }
+            log.publish(1, batch(0..5_000), 0, round + 1);
+        }
+        assert_eq!(lock(&log.inner).removed.len(), 5_000);
+        assert_eq!(log.len(), 10_000);
+        // A snapshot held by an importer does not see later removals.
+        let since = log.since(0, 0).unwrap();
+        log.remove(9_999);
+        assert_eq!(since.entries().filter(|(_, e)| e.key == 9_999).count(), 1);
+        assert_eq!(log.len(), 9_999);
     }
 }
