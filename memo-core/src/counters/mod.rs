@@ -45,6 +45,20 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
+    /// Empties the profile, keeping its allocations: a function cleared
+    /// between cold fills does not grow its buffers again each time.
+    fn reset(&mut self) {
+        self.distinct.clear();
+        self.ranges.clear();
+        let nested = std::mem::take(&mut self.frames.nested);
+        self.frames = Frames {
+            nested,
+            ..Frames::default()
+        };
+        self.frames.nested.clear();
+        self.recent = Recent::default();
+    }
+
     fn merge(&mut self, other: &Profile) {
         self.distinct.merge(&other.distinct);
         self.observe(other.ranges.iter().copied());
@@ -285,7 +299,7 @@ impl Counters {
             for live in &mut inner.live {
                 live.base = Totals::read(live.slot);
                 live.slot.last_timed.store(live.base.misses, Relaxed);
-                *lock(&live.slot.profile) = Profile::default();
+                lock(&live.slot.profile).reset();
                 live.slot.threshold.store(u64::MAX, Relaxed);
             }
         }

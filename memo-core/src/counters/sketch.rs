@@ -24,6 +24,12 @@ impl Sketch {
         }
     }
 
+    /// Forgets every hash, keeping the allocations.
+    pub(crate) fn clear(&mut self) {
+        self.smallest.clear();
+        self.recent.clear();
+    }
+
     pub(crate) fn insert(&mut self, hash: u64) {
         if hash < self.threshold() {
             self.recent.push(hash);

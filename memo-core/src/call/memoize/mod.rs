@@ -302,10 +302,12 @@ impl<K: Key, V: Value> Local<K, V> {
         };
         let old = entries.take(self.function);
         drop(entries);
+        // Taken only when it holds something (its entries drop outside the
+        // borrow); an empty list keeps its capacity for the next fill.
         let pending = self
             .pending
             .try_borrow_mut()
-            .map(|mut p| std::mem::take(&mut *p));
+            .map(|mut p| (!p.is_empty()).then(|| std::mem::take(&mut *p)));
         self.cursor.set(0);
         let slot = self.counts.slot();
         slot.entries.store(0, Ordering::Relaxed);
@@ -376,8 +378,34 @@ impl<K: Key, V: Value> Local<K, V> {
                 }
                 Ok(value)
             }
-            None => self.lookup_slow::<COUNT, Q>(hash, query),
+            None => self.missed_map::<COUNT, Q>(hash, query),
         }
+    }
+
+    /// Past a miss in this thread's unbounded map: a `thread_local` cache's
+    /// map holds all it has, and a replica all there is unless other threads
+    /// published since; then it is a miss, decided without `lookup_slow`'s
+    /// borrow. Out of line, so that the hit path around it stays as small.
+    #[cold]
+    #[inline(never)]
+    fn missed_map<const COUNT: bool, Q: Lookup<Key = K>>(
+        &self,
+        hash: u64,
+        query: &Q,
+    ) -> Result<V, Miss> {
+        if self.mode == Mode::ThreadLocal || self.imported_all() {
+            return Err(Miss::new(hash));
+        }
+        self.lookup_slow::<COUNT, Q>(hash, query)
+    }
+
+    /// Whether this thread's replica holds every batch other threads
+    /// published (false before its first import).
+    #[inline(always)]
+    fn imported_all(&self) -> bool {
+        self.log
+            .get()
+            .is_some_and(|log| log.published() == self.cursor.get())
     }
 
     /// A bounded cache's hit path, out of line so that the unbounded one
