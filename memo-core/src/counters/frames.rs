@@ -116,6 +116,16 @@ impl Recent {
 }
 
 impl Frames {
+    /// Forgets every frame, keeping the allocation of `nested`.
+    pub(crate) fn clear(&mut self) {
+        let mut nested = std::mem::take(&mut self.nested);
+        nested.clear();
+        *self = Frames {
+            nested,
+            ..Frames::default()
+        };
+    }
+
     pub(crate) fn merge(&mut self, other: &Frames) {
         self.weight += other.weight;
         self.timed += other.timed;

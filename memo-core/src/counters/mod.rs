@@ -50,12 +50,7 @@ impl Profile {
     fn reset(&mut self) {
         self.distinct.clear();
         self.ranges.clear();
-        let nested = std::mem::take(&mut self.frames.nested);
-        self.frames = Frames {
-            nested,
-            ..Frames::default()
-        };
-        self.frames.nested.clear();
+        self.frames.clear();
         self.recent = Recent::default();
     }
 
