@@ -255,7 +255,7 @@ fn memoize<'a>(options: &'a Options, func: &'a Func, errors: &mut Errors) -> pla
         options,
         scope,
         mode,
-        bounds: bounds(func, scope, &key),
+        bounds: bounds(func, &key),
         key,
         generic,
     }
@@ -282,7 +282,7 @@ fn key_lifetimes(func: &Func, errors: &mut Errors) {
 /// The bounds of the key's and the value's types, each checked where the
 /// user wrote the type: one per type (a type written twice, or both key and
 /// value, is checked once, for what both need).
-fn bounds<'a>(func: &'a Func, scope: Scope, key: &Key) -> Vec<Bound<'a>> {
+fn bounds<'a>(func: &'a Func, key: &Key) -> Vec<Bound<'a>> {
     let mut bounds: Vec<Bound<'a>> = Vec::new();
     let mut add = |ty: &'a Type, need: Need| {
         let text = ty.to_token_stream().to_string();
@@ -292,7 +292,7 @@ fn bounds<'a>(func: &'a Func, scope: Scope, key: &Key) -> Vec<Bound<'a>> {
             None => bounds.push(Bound {
                 ty,
                 need,
-                as_where: as_where(func, scope, ty),
+                as_where: as_where(func, ty),
             }),
         }
     };
@@ -310,13 +310,17 @@ fn bounds<'a>(func: &'a Func, scope: Scope, key: &Key) -> Vec<Bound<'a>> {
     bounds
 }
 
-/// Whether a bound on `ty` can be a `where` clause of the function and its
-/// companion, and is worth one. Not in an `impl` (a method's types may name
-/// the `impl`'s type parameters, which a clause on them would make part of
-/// the method's signature, and a trait's default method would change the
-/// trait), not for a type naming the function's own generic parameters or an
-/// elided lifetime, and not for the primitive types the bounds always hold for.
-fn as_where(func: &Func, scope: Scope, ty: &Type) -> bool {
+/// Whether a bound on `ty` can be a `where` clause of the function (and of
+/// its companion), and is worth one: not for a type naming `Self`, the
+/// function's own generic parameters or an elided lifetime (the clause would
+/// add a bound to the signature the user did not write), and not for the
+/// primitive types the bounds always hold for. A method's type may name its
+/// `impl`'s type parameters, which the macro cannot see: the clause is then
+/// a bound of the method on that parameter (where the `impl` does not have
+/// it already, the method is callable for the types that are keys, instead
+/// of failing to compile). `tests/ui/pass/memoize_method_bounds.rs` shows
+/// every shape of method.
+fn as_where(func: &Func, ty: &Type) -> bool {
     fn concrete(tokens: TokenStream, generics: &[String]) -> bool {
         let mut tokens = tokens.into_iter().peekable();
         while let Some(tree) = tokens.next() {
@@ -362,7 +366,7 @@ fn as_where(func: &Func, scope: Scope, ty: &Type) -> bool {
             GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
         })
         .collect();
-    scope == Scope::Free && !primitive && concrete(ty.to_token_stream(), &generics)
+    !primitive && concrete(ty.to_token_stream(), &generics)
 }
 
 fn precompute<'a>(

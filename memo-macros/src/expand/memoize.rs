@@ -158,7 +158,7 @@ fn where_clauses(shape: &Shape) -> Vec<TokenStream> {
 }
 
 // Input:  a method `fn m(&self, n: u64) -> R { body }`
-// Output: fn m(&self, n: u64) -> R {
+// Output: fn m(&self, n: u64) -> R <where clauses, as `signature`> {
 //             let local = { static __MEMO ...; thread_local! { static __MEMO_LOCAL: ErasedLocal }; &__MEMO_LOCAL };
 //             <call>
 //         }
@@ -171,20 +171,24 @@ fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenSt
             static __MEMO_LOCAL: #root::__private::ErasedLocal = #root::__private::ErasedLocal::new(&#state);
         }
     };
-    let site = common::Site {
-        state: TokenStream::new(),
-        in_body: common::in_method(
-            root,
-            shape.func,
-            info,
-            &local,
-            &thread_local,
-            &quote!(&__MEMO_LOCAL),
-        ),
-        companion: TokenStream::new(),
-    };
+    let in_body = common::in_method(
+        root,
+        shape.func,
+        info,
+        &local,
+        &thread_local,
+        &quote!(&__MEMO_LOCAL),
+    );
     let body = call(shape, &quote!(#local), observed);
-    site.emit(shape.func, body)
+    let syn::ItemFn { attrs, vis, .. } = &shape.func.item;
+    let sig = signature(shape);
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #in_body
+            #body
+        }
+    }
 }
 
 // Input:  the function, and how to reach its thread-local (`local`)
