@@ -274,19 +274,22 @@ impl Site {
     // Input:  the user's function and the statements that replace its body
     // Output: #[attrs] vis fn f(..) -> R { <let state = { .. }, for methods> body }  mod f { .. }
     pub(crate) fn emit(&self, func: &Func, body: TokenStream) -> TokenStream {
-        let syn::ItemFn {
-            attrs, vis, sig, ..
-        } = &func.item;
         let Site {
             in_body, companion, ..
         } = self;
-        quote! {
-            #(#attrs)*
-            #vis #sig {
-                #in_body
-                #body
-            }
-            #companion
+        let item = function(func, &func.item.sig, quote!(#in_body #body));
+        quote!(#item #companion)
+    }
+}
+
+// Input:  the user's function, the signature to give it, and its new body
+// Output: #[attrs] vis <sig> { body }   (the user's attributes and visibility kept)
+pub(crate) fn function(func: &Func, sig: &impl ToTokens, body: TokenStream) -> TokenStream {
+    let syn::ItemFn { attrs, vis, .. } = &func.item;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
         }
     }
 }

@@ -102,16 +102,9 @@ pub(crate) fn expand(plan: &Memoize) -> TokenStream {
     let name = func.name();
     let local = quote!(#name::__memo_local());
     let body = call(&shape, &local, &observed.values);
-    let syn::ItemFn { attrs, vis, .. } = &func.item;
-    let sig = signature(&shape);
+    let item = common::function(func, &signature(&shape), body);
     let companion = companion(&shape, &info);
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #body
-        }
-        #companion
-    }
+    quote!(#item #companion)
 }
 
 // Input:  fn f(p: Point) -> R where T: X
@@ -180,15 +173,7 @@ fn method(shape: &Shape, info: &InfoFields, observed: &[TokenStream]) -> TokenSt
         &quote!(&__MEMO_LOCAL),
     );
     let body = call(shape, &quote!(#local), observed);
-    let syn::ItemFn { attrs, vis, .. } = &shape.func.item;
-    let sig = signature(shape);
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #in_body
-            #body
-        }
-    }
+    common::function(shape.func, &signature(shape), quote!(#in_body #body))
 }
 
 // Input:  the function, and how to reach its thread-local (`local`)
